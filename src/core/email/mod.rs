@@ -1,0 +1,1 @@
+//! E-mail core (lettre, rustls). Filled in by the e-mail work.

@@ -1,0 +1,1 @@
+//! HTTP core (reqwest, blocking, rustls). Filled in by the HTTP work.

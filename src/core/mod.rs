@@ -1,0 +1,7 @@
+//! Core: plain, safe Rust. No DolphinDB types here; the surface converts to and from them.
+pub mod config;
+pub mod error;
+pub mod email;
+pub mod http;
+
+pub use error::Error;

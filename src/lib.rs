@@ -1,0 +1,13 @@
+//! DolphinDB `httpClient` plugin in Rust.
+//!
+//! Layers (dependencies point downwards only):
+//! - [`surface`]: the exported plugin functions, argument conversion, the panic/error guard;
+//! - [`core`]: HTTP, e-mail and messaging in safe Rust, no DolphinDB types;
+//! - [`abi`]: the only `unsafe` code, the DolphinDB C++ object model driven by facts files;
+//! - [`capi`]: the core exposed as a C API.
+#![deny(unsafe_op_in_unsafe_fn)]
+
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+compile_error!("the DolphinDB ABI layer speaks the x86_64 System V / Itanium C++ ABI only");
+
+pub mod core;

@@ -1,1 +1,19 @@
-//! E-mail core (lettre, rustls). Filled in by the e-mail work.
+//! E-mail core: `sendEmail` / `emailSmtpConfig` in safe Rust on lettre + rustls.
+//!
+//! - [`provider_table`]: mail domain -> SMTP server (built-in table + `emailSmtpConfig`);
+//! - [`options`]: the `options` dictionary of `emailSmtpConfig` (`tls`, `verifySSL`, ...);
+//! - [`message`]: validation and construction of the bytes sent (subject/body or raw);
+//! - [`transport_pool`]: one pooled lettre transport per server/account/TLS setting;
+//! - [`send`]: the send itself, its result and the mapping of SMTP errors to messages.
+//!
+//! Errors never contain the password.
+pub mod message;
+pub mod options;
+pub mod provider_table;
+pub mod send;
+pub mod transport_pool;
+
+pub use message::{Content, Mail};
+pub use options::{SmtpOptions, TlsMode};
+pub use provider_table::{configure, lookup, ServerEntry};
+pub use send::{send, SendResult};

@@ -1,1 +1,25 @@
-//! HTTP core (reqwest, blocking, rustls). Filled in by the HTTP work.
+//! HTTP core (reqwest, blocking, rustls): what `httpClient::httpGet/httpPost/httpPut/httpDelete`
+//! do, without any DolphinDB type.
+//!
+//! - [`config`]: the typed `config` dictionary ([`HttpConfig`]);
+//! - [`header`]: request header parsing/validation and the raw response header block;
+//! - [`url`]: scheme defaulting, query building, percent-encoding;
+//! - [`client_pool`]: one pooled `reqwest` client per distinct client-level configuration;
+//! - [`errors`]: turning transport failures into messages that say what happened;
+//! - [`response`]: reading a body incrementally under `maxResponseBytes`;
+//! - [`request`]: [`execute`], tying it together.
+//!
+//! Error messages carry no `httpClient::<fn>:` prefix (the surface adds it) and never a
+//! proxy password.
+pub mod client_pool;
+pub mod config;
+pub mod errors;
+pub mod header;
+pub mod request;
+pub mod response;
+pub mod url;
+
+pub use config::HttpConfig;
+pub use header::{parse_header_string, validate_header};
+pub use request::{execute, Method, Params, Request};
+pub use response::Response;

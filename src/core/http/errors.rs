@@ -1,0 +1,138 @@
+//! Transport failures turned into messages that say what happened: timeout, connection
+//! refused, unknown host, TLS verification (with both ways out), other TLS failures.
+use std::error::Error as StdError;
+use std::io;
+
+/// Context of a failed call, for the message.
+pub struct Ctx<'a> {
+    /// The target URL as shown (no query, no user info).
+    pub url: &'a str,
+    /// Host (and port) of the target.
+    pub host: &'a str,
+    pub timeout_ms: u64,
+    pub connect_timeout_ms: Option<u64>,
+    pub via_proxy: bool,
+    /// While reading the body (after the status and headers arrived).
+    pub reading_body: bool,
+}
+
+/// All messages of the source chain joined by `: `, duplicates removed.
+pub fn chain(e: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn StdError + 'static)> = Some(e);
+    while let Some(err) = cur {
+        let s = err.to_string();
+        if !s.is_empty() && !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+        cur = err.source();
+    }
+    parts.join(": ")
+}
+
+fn has_io_kind(e: &(dyn StdError + 'static), kind: io::ErrorKind) -> bool {
+    let mut cur: Option<&(dyn StdError + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(ioe) = err.downcast_ref::<io::Error>() {
+            if ioe.kind() == kind {
+                return true;
+            }
+        }
+        cur = err.source();
+    }
+    false
+}
+
+/// Describes a `reqwest` failure (from sending or from reading the body).
+pub fn describe(err: &reqwest::Error, ctx: &Ctx) -> String {
+    let detail = chain(err);
+    let lower = detail.to_ascii_lowercase();
+    let proxy_note = if ctx.via_proxy { " (through the proxy)" } else { "" };
+    let is_timeout = err.is_timeout()
+        || has_io_kind(err, io::ErrorKind::TimedOut)
+        || lower.contains("timed out")
+        || lower.contains("deadline has elapsed");
+    if is_timeout {
+        if err.is_connect() {
+            if let Some(ms) = ctx.connect_timeout_ms {
+                return format!(
+                    "timeout: could not connect to {}{proxy_note} within connectTimeout={ms} ms",
+                    ctx.host
+                );
+            }
+        }
+        let phase = if ctx.reading_body {
+            "while reading the response body"
+        } else {
+            "before the response arrived"
+        };
+        return if ctx.timeout_ms > 0 {
+            format!(
+                "timeout: the request to {} did not complete within {} ms ({phase})",
+                ctx.url, ctx.timeout_ms
+            )
+        } else {
+            format!("timeout: the request to {} timed out ({phase}): {detail}", ctx.url)
+        };
+    }
+    if has_io_kind(err, io::ErrorKind::ConnectionRefused) || lower.contains("connection refused") {
+        return format!("connection refused by {}{proxy_note}", ctx.host);
+    }
+    if lower.contains("dns error")
+        || lower.contains("failed to lookup address")
+        || lower.contains("name or service not known")
+        || lower.contains("no address associated")
+        || lower.contains("temporary failure in name resolution")
+    {
+        return format!("unknown host: cannot resolve '{}'{proxy_note}: {detail}", ctx.host);
+    }
+    if lower.contains("invalid peer certificate")
+        || lower.contains("unknownissuer")
+        || lower.contains("notvalidforname")
+        || lower.contains("certificate")
+    {
+        return format!(
+            "TLS certificate verification failed for {}: {detail}. If the server uses a \
+             self-signed or private CA certificate, pass config caFile=<path to the CA's PEM \
+             file>, or verifySSL=false to skip verification (insecure)",
+            ctx.host
+        );
+    }
+    if lower.contains("tls") || lower.contains("handshake") || lower.contains("alert") {
+        return format!("TLS failure with {}{proxy_note}: {detail}", ctx.host);
+    }
+    if err.is_redirect() {
+        return format!("too many redirects from {}: {detail}", ctx.url);
+    }
+    if err.is_connect() {
+        return format!("cannot connect to {}{proxy_note}: {detail}", ctx.host);
+    }
+    if ctx.reading_body {
+        return format!("failed reading the response body from {}: {detail}", ctx.url);
+    }
+    format!("request to {} failed{proxy_note}: {detail}", ctx.url)
+}
+
+/// Describes an I/O error from reading the body (which usually wraps a `reqwest::Error`).
+pub fn describe_io(err: &io::Error, ctx: &Ctx) -> String {
+    if let Some(inner) = err.get_ref() {
+        if let Some(re) = inner.downcast_ref::<reqwest::Error>() {
+            return describe(re, ctx);
+        }
+    }
+    if err.kind() == io::ErrorKind::TimedOut {
+        return format!(
+            "timeout: the request to {} did not complete within {} ms (while reading the response body)",
+            ctx.url, ctx.timeout_ms
+        );
+    }
+    format!("failed reading the response body from {}: {}", ctx.url, chain(err))
+}
+
+/// Removes `secret` from a message (belt and braces: messages are built without it).
+pub fn scrub(msg: String, secret: Option<&str>) -> String {
+    match secret {
+        Some(s) if !s.is_empty() && msg.contains(s) => msg.replace(s, "***"),
+        _ => msg,
+    }
+}

@@ -1,0 +1,160 @@
+//! Request headers (parsing the `"Name: value"` string form, validation) and the raw
+//! response header block returned to the user.
+use crate::core::error::{Error, Result};
+
+/// The official plugin's message for a malformed header string.
+pub const HEADER_FORMAT_ERROR: &str =
+    "If the parameter 'header' is a STRING, it must be in the format of XXX:XXX.";
+
+/// The official plugin's message for an empty key or value in a header dictionary
+/// (official text has the typo "emtpy"; fixed here).
+pub const EMPTY_HEADER_ERROR: &str = "the key or value in dictionary can not be empty";
+
+/// Parses the string form `"Name: value"` into a pair (name and value trimmed of spaces
+/// and tabs).
+///
+/// Errors with [`HEADER_FORMAT_ERROR`] when there is no colon, the colon is the first or
+/// last character, or the name or the value is empty after trimming. Unlike the official
+/// plugin, further colons are allowed in the value (`"Referer: http://x"`); the official
+/// one refused them. An empty string is an error here: the caller treats `""` as "no
+/// headers", as the official plugin does. Then [`validate_header`] applies.
+pub fn parse_header_string(s: &[u8]) -> Result<(String, String)> {
+    let pos = match s.iter().position(|&b| b == b':') {
+        Some(p) if p > 0 && p + 1 < s.len() => p,
+        _ => return Err(Error::new(HEADER_FORMAT_ERROR)),
+    };
+    let name = trim_ows(&s[..pos]);
+    let value = trim_ows(&s[pos + 1..]);
+    if name.is_empty() || value.is_empty() {
+        return Err(Error::new(HEADER_FORMAT_ERROR));
+    }
+    let name = std::str::from_utf8(name)
+        .map_err(|_| Error::new("header name is not valid UTF-8"))?
+        .to_string();
+    let value = std::str::from_utf8(value)
+        .map_err(|_| Error::new(format!("value of header '{name}' is not valid UTF-8")))?
+        .to_string();
+    validate_header(&name, &value)?;
+    Ok((name, value))
+}
+
+fn trim_ows(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Checks one request header: empty name or value is an error (as officially,
+/// [`EMPTY_HEADER_ERROR`]); CR, LF and NUL are refused anywhere (no header injection);
+/// the name must be an HTTP token.
+pub fn validate_header(name: &str, value: &str) -> Result<()> {
+    if name.is_empty() || value.is_empty() {
+        return Err(Error::new(EMPTY_HEADER_ERROR));
+    }
+    let bad = |c: char| c == '\r' || c == '\n' || c == '\0';
+    if name.contains(bad) || value.contains(bad) {
+        return Err(Error::new(format!(
+            "header '{}' contains a CR, LF or NUL character, which is not allowed",
+            name.escape_default()
+        )));
+    }
+    if !name.bytes().all(is_token_byte) {
+        return Err(Error::new(format!(
+            "invalid header name '{name}': only letters, digits and !#$%&'*+-.^_`|~ are allowed"
+        )));
+    }
+    Ok(())
+}
+
+/// `content-type` -> `Content-Type` (HTTP/1.x servers mostly send this case; hyper gives
+/// lower case names).
+pub fn title_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = true;
+    for c in name.chars() {
+        if upper {
+            out.extend(c.to_uppercase());
+        } else {
+            out.push(c);
+        }
+        upper = c == '-';
+    }
+    out
+}
+
+/// Builds the raw header block like libcurl gives it: status line, `Name: value` lines,
+/// empty line, all CRLF-terminated. HTTP/2 and 3 use curl's `HTTP/2 200` status line and
+/// keep the lower-case names as received.
+pub fn header_block(
+    version: reqwest::Version,
+    status: reqwest::StatusCode,
+    headers: &reqwest::header::HeaderMap,
+) -> Vec<u8> {
+    let (proto, h1) = match version {
+        reqwest::Version::HTTP_09 => ("HTTP/0.9", true),
+        reqwest::Version::HTTP_10 => ("HTTP/1.0", true),
+        reqwest::Version::HTTP_2 => ("HTTP/2", false),
+        reqwest::Version::HTTP_3 => ("HTTP/3", false),
+        _ => ("HTTP/1.1", true),
+    };
+    let mut out = Vec::with_capacity(64 + headers.len() * 48);
+    out.extend_from_slice(proto.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(status.as_str().as_bytes());
+    if h1 {
+        out.push(b' ');
+        out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+    for (name, value) in headers {
+        if h1 {
+            out.extend_from_slice(title_case(name.as_str()).as_bytes());
+        } else {
+            out.extend_from_slice(name.as_str().as_bytes());
+        }
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_ok_and_errors() {
+        assert_eq!(
+            parse_header_string(b"Content-Type: application/json").unwrap(),
+            ("Content-Type".into(), "application/json".into())
+        );
+        assert_eq!(
+            parse_header_string(b"Referer:http://a/b").unwrap(),
+            ("Referer".into(), "http://a/b".into())
+        );
+        for bad in [&b""[..], b"NoColon", b":v", b"k:", b"k:   ", b"  :v"] {
+            assert_eq!(
+                parse_header_string(bad).unwrap_err().message(),
+                HEADER_FORMAT_ERROR
+            );
+        }
+        assert!(parse_header_string(b"X: a\r\nEvil: 1").is_err());
+        assert!(parse_header_string(b"Bad Name: 1").is_err());
+    }
+
+    #[test]
+    fn title() {
+        assert_eq!(title_case("content-type"), "Content-Type");
+        assert_eq!(title_case("x-request-id"), "X-Request-Id");
+    }
+}

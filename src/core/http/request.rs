@@ -1,0 +1,159 @@
+//! A request as the surface hands it over, and [`execute`].
+use super::client_pool::client_for;
+use super::config::HttpConfig;
+use super::errors::{describe, describe_io, scrub, Ctx};
+use super::header::{header_block, validate_header};
+use super::response::{read_body, BodyError, Response};
+use super::url::{append_query, encode_pairs, for_message, with_default_scheme};
+use crate::core::error::{Error, Result};
+use reqwest::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use std::time::{Duration, Instant};
+
+/// The form content type: sent for dictionary bodies, and for string POST bodies
+/// (libcurl's default for `CURLOPT_POSTFIELDS`, which the official plugin uses) unless the
+/// user gave a `Content-Type`.
+pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Delete,
+}
+
+impl Method {
+    fn as_reqwest(self) -> reqwest::Method {
+        match self {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Delete => reqwest::Method::DELETE,
+        }
+    }
+}
+
+/// `params`: a STRING (sent verbatim) or a dictionary (percent-encoded `k=v&...`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Params {
+    Raw(Vec<u8>),
+    Pairs(Vec<(Vec<u8>, Vec<u8>)>),
+}
+
+impl Params {
+    fn encoded(&self) -> Vec<u8> {
+        match self {
+            Params::Raw(b) => b.clone(),
+            Params::Pairs(p) => encode_pairs(p),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: Method,
+    pub url: String,
+    pub params: Option<Params>,
+    /// Whole-transfer limit in ms; 0 = no limit.
+    pub timeout_ms: u64,
+    /// Already parsed (`parse_header_string`) or from a dictionary; validated again here.
+    pub headers: Vec<(String, String)>,
+    pub config: HttpConfig,
+}
+
+/// Performs the request. Non-2xx statuses are normal returns; transport failures are
+/// errors saying what happened (timeout, connection refused, unknown host, TLS).
+pub fn execute(req: &Request) -> Result<Response> {
+    let secret = req.config.proxy_password.as_deref();
+    execute_inner(req).map_err(|e| Error::new(scrub(e.message().to_string(), secret)))
+}
+
+fn execute_inner(req: &Request) -> Result<Response> {
+    let mut url = with_default_scheme(&req.url);
+    let mut body: Option<Vec<u8>> = None;
+    let mut form = false;
+    match req.method {
+        Method::Get | Method::Delete => {
+            if let Some(p) = &req.params {
+                url = append_query(&url, &p.encoded());
+            }
+        }
+        Method::Post => {
+            body = Some(req.params.as_ref().map(Params::encoded).unwrap_or_default());
+            form = true;
+        }
+        Method::Put => {
+            body = Some(req.params.as_ref().map(Params::encoded).unwrap_or_default());
+            form = matches!(req.params, Some(Params::Pairs(_)));
+        }
+    }
+    let parsed = reqwest::Url::parse(&url).map_err(|e| {
+        let shown = url.split(['?', '#']).next().unwrap_or("");
+        Error::new(format!("invalid URL '{shown}': {e}"))
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(Error::new(format!(
+            "unsupported URL scheme '{}': only http and https are supported",
+            parsed.scheme()
+        )));
+    }
+    let shown_url = for_message(&parsed);
+    let host = match (parsed.host_str(), parsed.port_or_known_default()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => return Err(Error::new(format!("invalid URL '{shown_url}': no host"))),
+    };
+
+    let mut headers = reqwest::header::HeaderMap::with_capacity(req.headers.len() + 1);
+    for (name, value) in &req.headers {
+        validate_header(name, value)?;
+        let n = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| Error::new(format!("invalid header name '{name}'")))?;
+        let v = HeaderValue::from_str(value)
+            .map_err(|_| Error::new(format!("invalid value for header '{name}'")))?;
+        headers.append(n, v);
+    }
+    if form && !headers.contains_key(CONTENT_TYPE) {
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(FORM_CONTENT_TYPE));
+    }
+
+    let client = client_for(&req.config)?;
+    let mut builder = client
+        .request(req.method.as_reqwest(), parsed)
+        .headers(headers);
+    if let Some(b) = body {
+        builder = builder.body(b);
+    }
+    if req.timeout_ms > 0 {
+        builder = builder.timeout(Duration::from_millis(req.timeout_ms));
+    }
+    let mut ctx = Ctx {
+        url: &shown_url,
+        host: &host,
+        timeout_ms: req.timeout_ms,
+        connect_timeout_ms: req.config.connect_timeout_ms,
+        via_proxy: req.config.proxy.is_some(),
+        reading_body: false,
+    };
+
+    let start = Instant::now();
+    let mut resp = builder.send().map_err(|e| Error::new(describe(&e, &ctx)))?;
+    let status = resp.status();
+    let block = header_block(resp.version(), status, resp.headers());
+    ctx.reading_body = true;
+    let hint = resp.content_length();
+    let limit = req.config.max_response_bytes;
+    let body = read_body(&mut resp, hint, limit).map_err(|e| match e {
+        BodyError::TooLarge => Error::new(format!(
+            "the response body from {shown_url} exceeds maxResponseBytes={limit} bytes; \
+             raise config maxResponseBytes (0 = unlimited) to accept it"
+        )),
+        BodyError::Io(io) => Error::new(describe_io(&io, &ctx)),
+    })?;
+    Ok(Response {
+        status: status.as_u16(),
+        headers: block,
+        body,
+        elapsed: start.elapsed().as_secs_f64(),
+    })
+}

@@ -1,0 +1,51 @@
+//! The response as returned to the surface, and the body read under a size limit.
+use std::io::Read;
+
+/// A completed exchange (any status: non-2xx is a normal return).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    pub status: u16,
+    /// Raw header block incl. status line: `"HTTP/1.1 200 OK\r\n...\r\n\r\n"`, like libcurl.
+    pub headers: Vec<u8>,
+    /// Body bytes, exactly as received (after decompression when enabled).
+    pub body: Vec<u8>,
+    /// Seconds from sending to the end of the body.
+    pub elapsed: f64,
+}
+
+/// Why reading a body stopped.
+pub enum BodyError {
+    TooLarge,
+    Io(std::io::Error),
+}
+
+/// Reads the whole body, failing once more than `limit` bytes arrive (0 = unlimited).
+/// Amortised growth (no quadratic copying); the Content-Length, when known and within the
+/// limit, sizes the buffer up front.
+pub fn read_body(
+    reader: &mut impl Read,
+    hint: Option<u64>,
+    limit: u64,
+) -> Result<Vec<u8>, BodyError> {
+    const MAX_PREALLOC: u64 = 64 * 1024 * 1024;
+    let cap = hint.unwrap_or(0).min(MAX_PREALLOC);
+    let cap = if limit > 0 { cap.min(limit.saturating_add(1)) } else { cap };
+    let mut body = Vec::with_capacity(cap as usize);
+    if limit == 0 {
+        reader.read_to_end(&mut body).map_err(BodyError::Io)?;
+        return Ok(body);
+    }
+    if let Some(h) = hint {
+        if h > limit {
+            return Err(BodyError::TooLarge);
+        }
+    }
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut body)
+        .map_err(BodyError::Io)?;
+    if body.len() as u64 > limit {
+        return Err(BodyError::TooLarge);
+    }
+    Ok(body)
+}

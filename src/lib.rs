@@ -6,8 +6,12 @@
 //! - [`abi`]: the only `unsafe` code, the DolphinDB C++ object model driven by facts files;
 //! - [`capi`]: the core exposed as a C API.
 #![deny(unsafe_op_in_unsafe_fn)]
+// The library must be named libPluginHttpClient.so, as DolphinDB users know it.
+#![allow(non_snake_case)]
 
 #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
 compile_error!("the DolphinDB ABI layer speaks the x86_64 System V / Itanium C++ ABI only");
 
+pub mod abi;
 pub mod core;
+pub mod surface;

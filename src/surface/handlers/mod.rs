@@ -1,0 +1,4 @@
+//! One module per group of plugin functions: convert arguments, call the core, shape the
+//! result dictionary.
+pub mod http;
+pub mod version;

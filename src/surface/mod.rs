@@ -1,0 +1,78 @@
+//! The plugin surface: one declarative table of the functions DolphinDB scripts call.
+//! From it come the exported entry points, the argument-count checks, and the
+//! descriptor file (`PluginHttpClient.txt`) for each server version.
+pub mod args;
+pub mod descriptor;
+mod handlers;
+
+use crate::abi::{Ddb, Outcome, Out};
+use args::{Args, Failure};
+
+/// The module name scripts use: `httpClient::httpGet(...)`.
+pub const MODULE: &str = "httpClient";
+/// The library file the descriptor names.
+pub const LIBRARY: &str = "libPluginHttpClient.so";
+
+/// One plugin function: descriptor facts and its handler.
+pub struct PluginFunction {
+    pub name: &'static str,
+    pub symbol: &'static str,
+    pub min_args: usize,
+    pub max_args: usize,
+    pub syntax: &'static str,
+    pub handler: fn(&Args) -> args::Result<Out>,
+}
+
+/// Checks the argument count, runs the handler, and prefixes any error with
+/// `httpClient::<name>: `.
+fn dispatch(f: &PluginFunction, values: &[Ddb]) -> Outcome {
+    let args = Args::new(values);
+    let result = if args.len() < f.min_args || args.len() > f.max_args {
+        Err(Failure::argument(format!(
+            "expects {}~{} argument(s), but got {}",
+            f.min_args,
+            f.max_args,
+            args.len()
+        )))
+    } else {
+        (f.handler)(&args)
+    };
+    result.map_err(|e| (e.kind, format!("{MODULE}::{}: {}", f.name, e.message)))
+}
+
+macro_rules! plugin_functions {
+    ($($symbol:ident: $name:literal, $min:literal..=$max:literal, $syntax:literal => $handler:path;)*) => {
+        /// Every function of the plugin, in descriptor order.
+        pub static FUNCTIONS: &[PluginFunction] = &[$(PluginFunction {
+            name: $name,
+            symbol: stringify!($symbol),
+            min_args: $min,
+            max_args: $max,
+            syntax: $syntax,
+            handler: $handler,
+        }),*];
+
+        mod run {
+            use super::*;
+            $(
+                #[allow(non_snake_case)]
+                pub fn $symbol(values: &[Ddb]) -> Outcome {
+                    let f = FUNCTIONS.iter().find(|f| f.symbol == stringify!($symbol)).expect("listed");
+                    dispatch(f, values)
+                }
+            )*
+        }
+
+        crate::ddb_entry_points! {
+            $($symbol => concat!("httpClient::", $name), run::$symbol;)*
+        }
+    };
+}
+
+plugin_functions! {
+    ddbHttpClient_httpGet: "httpGet", 1..=5, "(url, [params], [timeout], [headers], [config])" => handlers::http::get;
+    ddbHttpClient_httpPost: "httpPost", 1..=5, "(url, [params], [timeout], [headers], [config])" => handlers::http::post;
+    ddbHttpClient_httpPut: "httpPut", 1..=5, "(url, [params], [timeout], [headers], [config])" => handlers::http::put;
+    ddbHttpClient_httpDelete: "httpDelete", 1..=5, "(url, [params], [timeout], [headers], [config])" => handlers::http::delete;
+    ddbHttpClient_version: "version", 0..=0, "()" => handlers::version::version;
+}

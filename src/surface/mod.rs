@@ -74,5 +74,7 @@ plugin_functions! {
     ddbHttpClient_httpPost: "httpPost", 1..=5, "(url, [params], [timeout], [headers], [config])" => handlers::http::post;
     ddbHttpClient_httpPut: "httpPut", 1..=5, "(url, [params], [timeout], [headers], [config])" => handlers::http::put;
     ddbHttpClient_httpDelete: "httpDelete", 1..=5, "(url, [params], [timeout], [headers], [config])" => handlers::http::delete;
+    ddbHttpClient_sendEmail: "sendEmail", 5..=6, "(userId, pwd, recipient, subject, body, [msg])" => handlers::email::send;
+    ddbHttpClient_emailSmtpConfig: "emailSmtpConfig", 2..=4, "(emailName, host, [port], [options])" => handlers::email::smtp_config;
     ddbHttpClient_version: "version", 0..=0, "()" => handlers::version::version;
 }

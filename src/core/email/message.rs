@@ -84,15 +84,25 @@ pub fn build(mail: &Mail) -> Result<(Envelope, Vec<u8>)> {
         Content::SubjectBody { subject, body } => build_subject_body(from, &to, subject, body)?,
         Content::Raw(raw) => {
             check_raw(raw, &from, &to)?;
-            normalize_line_endings(raw)
+            let mut bytes = normalize_line_endings(raw);
+            // The DATA terminator adds CRLF itself: a final CRLF would arrive doubled.
+            if bytes.ends_with(b"\r\n") {
+                bytes.truncate(bytes.len() - 2);
+            }
+            bytes
         }
     };
     Ok((envelope, bytes))
 }
 
-fn build_subject_body(from: Address, to: &[Address], subject: &[u8], body: &[u8]) -> Result<Vec<u8>> {
-    let subject = std::str::from_utf8(subject)
-        .map_err(|_| Error::new("subject is not valid UTF-8 text"))?;
+fn build_subject_body(
+    from: Address,
+    to: &[Address],
+    subject: &[u8],
+    body: &[u8],
+) -> Result<Vec<u8>> {
+    let subject =
+        std::str::from_utf8(subject).map_err(|_| Error::new("subject is not valid UTF-8 text"))?;
     refuse_crlf("subject", subject)?;
     let body = std::str::from_utf8(body).map_err(|_| Error::new("body is not valid UTF-8 text"))?;
     let mut builder = Message::builder()
@@ -175,7 +185,10 @@ fn check_raw(raw: &[u8], from: &Address, to: &[Address]) -> Result<()> {
         .map(|e| bare_address(e).to_ascii_lowercase())
         .filter(|e| !e.is_empty())
         .collect();
-    let mut wanted: Vec<String> = to.iter().map(|a| a.as_ref().to_ascii_lowercase()).collect();
+    let mut wanted: Vec<String> = to
+        .iter()
+        .map(|a| a.to_string().to_ascii_lowercase())
+        .collect();
     listed.sort();
     wanted.sort();
     if listed != wanted {
@@ -206,30 +219,36 @@ mod tests {
 
     fn mail(content: Content) -> Mail {
         Mail {
-            user_id: "[email protected]".into(),
+            user_id: "a@x.test".into(),
             password: "pw".into(),
-            recipients: vec!["[email protected]".into(), "[email protected]".into()],
+            recipients: vec!["b@y.test".into(), "c@y.test".into()],
             content,
         }
     }
 
+    fn raw(text: &str) -> Content {
+        Content::Raw(text.as_bytes().to_vec())
+    }
+
     #[test]
     fn raw_checks() {
-        let ok = b"From: [email protected]\nTo: [email protected], C <[email protected]>\nSubject: x\n\nbody\n".to_vec();
-        let (_, bytes) = build(&mail(Content::Raw(ok))).unwrap();
-        assert!(String::from_utf8(bytes).unwrap().contains("Subject: x\r\n\r\nbody\r\n"));
-        let bad_from = b"From: [email protected]\nTo: [email protected], [email protected]\n\nx".to_vec();
-        assert!(build(&mail(Content::Raw(bad_from)))
+        let ok = "From: a@x.test\nTo: b@y.test, C <c@y.test>\nSubject: x\n\nbody\n";
+        let (_, bytes) = build(&mail(raw(ok))).unwrap();
+        assert!(String::from_utf8(bytes)
+            .unwrap()
+            .ends_with("Subject: x\r\n\r\nbody"));
+        let bad_from = "From: z@x.test\nTo: b@y.test, c@y.test\n\nx";
+        assert!(build(&mail(raw(bad_from)))
             .unwrap_err()
             .message()
             .contains("'From:'"));
-        let bad_to = b"From: [email protected]\nTo: [email protected]\n\nx".to_vec();
-        assert!(build(&mail(Content::Raw(bad_to)))
+        let bad_to = "From: a@x.test\nTo: b@y.test\n\nx";
+        assert!(build(&mail(raw(bad_to)))
             .unwrap_err()
             .message()
             .contains("'To:'"));
-        let no_to = b"From: [email protected]\n\nTo: [email protected]".to_vec();
-        assert!(build(&mail(Content::Raw(no_to)))
+        let no_to = "From: a@x.test\n\nTo: b@y.test";
+        assert!(build(&mail(raw(no_to)))
             .unwrap_err()
             .message()
             .contains("'To:' field of msg is required"));
@@ -238,11 +257,14 @@ mod tests {
     #[test]
     fn refuses_crlf_and_bad_utf8() {
         let e = build(&mail(Content::SubjectBody {
-            subject: b"a\r\nBcc: [email protected]".to_vec(),
+            subject: b"a\r\nBcc: evil".to_vec(),
             body: b"x".to_vec(),
         }))
         .unwrap_err();
-        assert!(e.message().contains("subject must not contain CR or LF"), "{e}");
+        assert!(
+            e.message().contains("subject must not contain CR or LF"),
+            "{e}"
+        );
         let e = build(&mail(Content::SubjectBody {
             subject: vec![0xff, 0xfe],
             body: b"x".to_vec(),
@@ -253,8 +275,11 @@ mod tests {
             subject: b"s".to_vec(),
             body: b"b".to_vec(),
         });
-        m.recipients = vec!["[email protected]\r\nRCPT TO:<[email protected]>".into()];
-        assert!(build(&m).unwrap_err().message().contains("recipient must not contain CR or LF"));
+        m.recipients = vec!["b@y.test\r\nRCPT TO:<e@y.test>".into()];
+        assert!(build(&m)
+            .unwrap_err()
+            .message()
+            .contains("recipient must not contain CR or LF"));
     }
 
     #[test]
@@ -268,7 +293,10 @@ mod tests {
         assert!(text.contains("Message-ID: <"), "{text}");
         assert!(text.contains("Date: "), "{text}");
         assert!(text.contains("Subject: =?utf-8?"), "{text}");
-        assert!(text.contains("Content-Type: text/html; charset=utf-8"), "{text}");
+        assert!(
+            text.contains("Content-Type: text/html; charset=utf-8"),
+            "{text}"
+        );
         assert!(text.is_ascii());
     }
 }

@@ -126,9 +126,9 @@ impl SmtpOptions {
                         ConfigValue::Double(d) if d.fract() == 0.0 && d.is_finite() => *d as i64,
                         _ => {
                             return Err(Error::new(format!(
-                                "option 'timeout' must be an integer number of milliseconds, got {}",
-                                type_name(value)
-                            )))
+                            "option 'timeout' must be an integer number of milliseconds, got {}",
+                            type_name(value)
+                        )))
                         }
                     };
                     if ms <= 0 {

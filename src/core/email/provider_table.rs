@@ -92,7 +92,10 @@ pub fn configure(
     if domain_n.is_empty() {
         return Err(Error::new("emailName (the mail domain) must not be empty"));
     }
-    if domain_n.chars().any(|c| c.is_whitespace() || c.is_control() || c == '@') {
+    if domain_n
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '@')
+    {
         return Err(Error::new(format!(
             "emailName must be a mail domain such as \"qq.com\", got \"{}\"",
             domain.escape_debug()
@@ -114,12 +117,19 @@ pub fn configure(
     if port == Some(0) {
         return Err(Error::new("port must be between 1 and 65535"));
     }
-    if let Some(SmtpOptions { ca_file: Some(path), .. }) = &options {
+    if let Some(SmtpOptions {
+        ca_file: Some(path),
+        ..
+    }) = &options
+    {
         std::fs::metadata(path)
             .map_err(|e| Error::new(format!("option 'caFile': cannot read \"{path}\": {e}")))?;
     }
     let mut table = configured().write().unwrap_or_else(|e| e.into_inner());
-    let previous = table.get(&domain_n).cloned().or_else(|| built_in(&domain_n));
+    let previous = table
+        .get(&domain_n)
+        .cloned()
+        .or_else(|| built_in(&domain_n));
     let options = options
         .or_else(|| previous.as_ref().map(|p| p.options.clone()))
         .unwrap_or_default();

@@ -72,7 +72,11 @@ pub fn send(mail: &Mail) -> Result<SendResult> {
                 headers,
                 elapsed: started.elapsed().as_secs_f64(),
                 user_id: user_id.to_string(),
-                recipients: mail.recipients.iter().map(|r| r.trim().to_string()).collect(),
+                recipients: mail
+                    .recipients
+                    .iter()
+                    .map(|r| r.trim().to_string())
+                    .collect(),
             })
         }
         Err(err) => {
@@ -111,9 +115,8 @@ fn describe(err: &lettre::transport::smtp::Error, key: &TransportKey) -> Failure
     let tls = effective_tls(key.options.tls, key.port).as_str();
     if let Some(code) = err.status() {
         let code: u16 = code.into();
-        if matches!(code, 535 | 534 | 454) && err.to_string().to_ascii_lowercase().contains("auth")
-            || code == 535
-        {
+        let auth_text = err.to_string().to_ascii_lowercase().contains("auth");
+        if matches!(code, 534 | 535) || (code == 454 && auth_text) {
             return Failure {
                 message: format!(
                     "authentication failed: userId or password is incorrect (SMTP server {server} answered: {})",
@@ -139,7 +142,7 @@ fn describe(err: &lettre::transport::smtp::Error, key: &TransportKey) -> Failure
             auth: false,
         };
     }
-    if err.is_tls() {
+    if err.is_tls() || looks_like_tls(err) {
         let hint = if key.options.verify_ssl {
             "; if the server uses a private or self-signed certificate, give its CA with option \
              'caFile' (or set verifySSL=false to skip verification)"
@@ -147,11 +150,43 @@ fn describe(err: &lettre::transport::smtp::Error, key: &TransportKey) -> Failure
             ""
         };
         return Failure {
-            message: format!("TLS ({tls}) with the SMTP server {server} failed: {err}{hint}"),
+            message: format!(
+                "TLS ({tls}) with the SMTP server {server} failed: {}{hint}",
+                source_text(err)
+            ),
             auth: false,
         };
     }
     let text = err.to_string();
+    let lower = text.to_ascii_lowercase();
+    if text.starts_with("Connection error") {
+        return Failure {
+            message: format!(
+                "cannot connect to the SMTP server {server}: {}",
+                source_text(err)
+            ),
+            auth: false,
+        };
+    }
+    if [
+        "close_notify",
+        "unexpected eof",
+        "incomplete",
+        "connection reset",
+        "broken pipe",
+    ]
+    .iter()
+    .any(|needle| lower.contains(needle))
+    {
+        return Failure {
+            message: format!(
+                "the SMTP server {server} closed the connection unexpectedly (tls={tls}); \
+                 the e-mail was not confirmed: {}",
+                source_text(err)
+            ),
+            auth: false,
+        };
+    }
     if text.contains("No compatible authentication mechanism") {
         return Failure {
             message: format!(
@@ -168,9 +203,33 @@ fn describe(err: &lettre::transport::smtp::Error, key: &TransportKey) -> Failure
         };
     }
     Failure {
-        message: format!("failed to send the e-mail via the SMTP server {server} (tls={tls}): {err}"),
+        message: format!(
+            "failed to send the e-mail via the SMTP server {server} (tls={tls}): {err}"
+        ),
         auth: false,
     }
+}
+
+/// The cause of a lettre error without lettre's kind prefix.
+fn source_text(err: &lettre::transport::smtp::Error) -> String {
+    match std::error::Error::source(err) {
+        Some(source) => source.to_string(),
+        None => err.to_string(),
+    }
+}
+
+/// rustls failures during the implicit-TLS handshake reach us as network errors.
+fn looks_like_tls(err: &lettre::transport::smtp::Error) -> bool {
+    let text = err.to_string().to_ascii_lowercase();
+    [
+        "certificate",
+        "peer is incompatible",
+        "peer misbehaved",
+        "received fatal alert",
+        "handshake",
+    ]
+    .iter()
+    .any(|needle| text.contains(needle))
 }
 
 /// "535 5.7.8 Authentication credentials invalid" from a negative-reply error.
@@ -197,7 +256,7 @@ mod tests {
     #[test]
     fn scrubs_password() {
         assert_eq!(scrub("x secret y", "secret"), "x ****** y");
-        assert_eq!(domain_of("[email protected]").unwrap(), "qq.com");
+        assert_eq!(domain_of("a@qq.com").unwrap(), "qq.com");
         assert!(domain_of("nobody").is_err());
     }
 }

@@ -100,7 +100,12 @@ fn build(key: &TransportKey) -> Result<SmtpTransport> {
         .credentials(Credentials::new(key.user.clone(), key.password.clone()))
         .authentication(vec![Mechanism::Plain, Mechanism::Login])
         .timeout(Some(Duration::from_millis(key.options.timeout_ms)))
-        .pool_config(PoolConfig::new().min_idle(0).max_size(MAX_POOLED).idle_timeout(IDLE))
+        .pool_config(
+            PoolConfig::new()
+                .min_idle(0)
+                .max_size(MAX_POOLED)
+                .idle_timeout(IDLE),
+        )
         .build())
 }
 
@@ -120,5 +125,8 @@ pub fn get(key: &TransportKey) -> Result<SmtpTransport> {
 
 /// Forgets the transport for `key` (e.g. after its credentials were refused).
 pub fn forget(key: &TransportKey) {
-    cache().lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+    cache()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(key);
 }

@@ -1,4 +1,5 @@
 //! One module per group of plugin functions: convert arguments, call the core, shape the
 //! result dictionary.
+pub mod email;
 pub mod http;
 pub mod version;

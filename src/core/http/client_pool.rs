@@ -118,7 +118,9 @@ fn build(key: &ClientKey) -> Result<Client> {
         b = b.connect_timeout(Duration::from_millis(ms));
     }
     b = b.redirect(if key.follow_redirects {
-        reqwest::redirect::Policy::limited(key.max_redirects.unwrap_or(DEFAULT_MAX_REDIRECTS) as usize)
+        reqwest::redirect::Policy::limited(
+            key.max_redirects.unwrap_or(DEFAULT_MAX_REDIRECTS) as usize
+        )
     } else {
         reqwest::redirect::Policy::none()
     });
@@ -138,6 +140,10 @@ fn build(key: &ClientKey) -> Result<Client> {
         }
         b = b.proxy(proxy);
     }
-    b.build()
-        .map_err(|e| Error::new(format!("cannot create the HTTP client: {}", super::errors::chain(&e))))
+    b.build().map_err(|e| {
+        Error::new(format!(
+            "cannot create the HTTP client: {}",
+            super::errors::chain(&e)
+        ))
+    })
 }

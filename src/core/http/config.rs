@@ -56,9 +56,18 @@ impl Default for HttpConfig {
 impl fmt::Debug for HttpConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpConfig")
-            .field("proxy", &self.proxy.as_deref().map(crate::core::http::url::redact_userinfo))
+            .field(
+                "proxy",
+                &self
+                    .proxy
+                    .as_deref()
+                    .map(crate::core::http::url::redact_userinfo),
+            )
             .field("proxy_username", &self.proxy_username)
-            .field("proxy_password", &self.proxy_password.as_ref().map(|_| "***"))
+            .field(
+                "proxy_password",
+                &self.proxy_password.as_ref().map(|_| "***"),
+            )
             .field("verify_ssl", &self.verify_ssl)
             .field("ca_file", &self.ca_file)
             .field("connect_timeout_ms", &self.connect_timeout_ms)
@@ -168,9 +177,10 @@ impl HttpConfig {
                 "followRedirects" => c.follow_redirects = get_bool(k, value)?,
                 "maxRedirects" => {
                     let n = get_nonneg(k, value)?;
-                    c.max_redirects = Some(u32::try_from(n).map_err(|_| {
-                        Error::new(format!("config '{k}' is too large"))
-                    })?);
+                    c.max_redirects = Some(
+                        u32::try_from(n)
+                            .map_err(|_| Error::new(format!("config '{k}' is too large")))?,
+                    );
                 }
                 "userAgent" => c.user_agent = non_empty(get_str(k, value)?),
                 "decompress" => c.decompress = get_bool(k, value)?,

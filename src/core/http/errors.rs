@@ -7,8 +7,10 @@ use std::io;
 pub struct Ctx<'a> {
     /// The target URL as shown (no query, no user info).
     pub url: &'a str,
-    /// Host (and port) of the target.
+    /// Host and port of the target (`example.com:443`).
     pub host: &'a str,
+    /// Host name alone (`example.com`).
+    pub hostname: &'a str,
     pub timeout_ms: u64,
     pub connect_timeout_ms: Option<u64>,
     pub via_proxy: bool,
@@ -22,12 +24,21 @@ pub fn chain(e: &(dyn StdError + 'static)) -> String {
     let mut cur: Option<&(dyn StdError + 'static)> = Some(e);
     while let Some(err) = cur {
         let s = err.to_string();
-        if !s.is_empty() && !parts.iter().any(|p| p.contains(&s)) {
+        // reqwest/hyper wrappers that say nothing the inner errors do not say better.
+        let generic = s.starts_with("error sending request")
+            || s.starts_with("client error (")
+            || s == "error decoding response body"
+            || s == "request or response body error";
+        if !s.is_empty() && !generic && !parts.iter().any(|p| p.contains(&s)) {
             parts.push(s);
         }
         cur = err.source();
     }
-    parts.join(": ")
+    if parts.is_empty() {
+        e.to_string()
+    } else {
+        parts.join(": ")
+    }
 }
 
 fn has_io_kind(e: &(dyn StdError + 'static), kind: io::ErrorKind) -> bool {
@@ -43,11 +54,18 @@ fn has_io_kind(e: &(dyn StdError + 'static), kind: io::ErrorKind) -> bool {
     false
 }
 
-/// Describes a `reqwest` failure (from sending or from reading the body).
-pub fn describe(err: &reqwest::Error, ctx: &Ctx) -> String {
+/// Describes a `reqwest` failure (from sending or from reading the body). The URL reqwest
+/// attaches (with its query, which may hold a webhook key) is dropped.
+pub fn describe(err: reqwest::Error, ctx: &Ctx) -> String {
+    let err = err.without_url();
+    let err = &err;
     let detail = chain(err);
     let lower = detail.to_ascii_lowercase();
-    let proxy_note = if ctx.via_proxy { " (through the proxy)" } else { "" };
+    let proxy_note = if ctx.via_proxy {
+        " (through the proxy)"
+    } else {
+        ""
+    };
     let is_timeout = err.is_timeout()
         || has_io_kind(err, io::ErrorKind::TimedOut)
         || lower.contains("timed out")
@@ -72,7 +90,10 @@ pub fn describe(err: &reqwest::Error, ctx: &Ctx) -> String {
                 ctx.url, ctx.timeout_ms
             )
         } else {
-            format!("timeout: the request to {} timed out ({phase}): {detail}", ctx.url)
+            format!(
+                "timeout: the request to {} timed out ({phase}): {detail}",
+                ctx.url
+            )
         };
     }
     if has_io_kind(err, io::ErrorKind::ConnectionRefused) || lower.contains("connection refused") {
@@ -84,7 +105,10 @@ pub fn describe(err: &reqwest::Error, ctx: &Ctx) -> String {
         || lower.contains("no address associated")
         || lower.contains("temporary failure in name resolution")
     {
-        return format!("unknown host: cannot resolve '{}'{proxy_note}: {detail}", ctx.host);
+        return format!(
+            "unknown host: cannot resolve '{}'{proxy_note}: {detail}",
+            ctx.hostname
+        );
     }
     if lower.contains("invalid peer certificate")
         || lower.contains("unknownissuer")
@@ -108,7 +132,10 @@ pub fn describe(err: &reqwest::Error, ctx: &Ctx) -> String {
         return format!("cannot connect to {}{proxy_note}: {detail}", ctx.host);
     }
     if ctx.reading_body {
-        return format!("failed reading the response body from {}: {detail}", ctx.url);
+        return format!(
+            "failed reading the response body from {}: {detail}",
+            ctx.url
+        );
     }
     format!("request to {} failed{proxy_note}: {detail}", ctx.url)
 }
@@ -117,7 +144,17 @@ pub fn describe(err: &reqwest::Error, ctx: &Ctx) -> String {
 pub fn describe_io(err: &io::Error, ctx: &Ctx) -> String {
     if let Some(inner) = err.get_ref() {
         if let Some(re) = inner.downcast_ref::<reqwest::Error>() {
-            return describe(re, ctx);
+            let detail = chain(re);
+            if re.is_timeout() || detail.to_ascii_lowercase().contains("timed out") {
+                return format!(
+                    "timeout: the request to {} did not complete within {} ms (while reading the response body)",
+                    ctx.url, ctx.timeout_ms
+                );
+            }
+            return format!(
+                "failed reading the response body from {}: {detail}",
+                ctx.url
+            );
         }
     }
     if err.kind() == io::ErrorKind::TimedOut {
@@ -126,7 +163,11 @@ pub fn describe_io(err: &io::Error, ctx: &Ctx) -> String {
             ctx.url, ctx.timeout_ms
         );
     }
-    format!("failed reading the response body from {}: {}", ctx.url, chain(err))
+    format!(
+        "failed reading the response body from {}: {}",
+        ctx.url,
+        chain(err)
+    )
 }
 
 /// Removes `secret` from a message (belt and braces: messages are built without it).

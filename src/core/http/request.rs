@@ -98,10 +98,13 @@ fn execute_inner(req: &Request) -> Result<Response> {
         )));
     }
     let shown_url = for_message(&parsed);
-    let host = match (parsed.host_str(), parsed.port_or_known_default()) {
-        (Some(h), Some(p)) => format!("{h}:{p}"),
-        (Some(h), None) => h.to_string(),
+    let hostname = match parsed.host_str() {
+        Some(h) if !h.is_empty() => h.to_string(),
         _ => return Err(Error::new(format!("invalid URL '{shown_url}': no host"))),
+    };
+    let host = match parsed.port_or_known_default() {
+        Some(p) => format!("{hostname}:{p}"),
+        None => hostname.clone(),
     };
 
     let mut headers = reqwest::header::HeaderMap::with_capacity(req.headers.len() + 1);
@@ -130,6 +133,7 @@ fn execute_inner(req: &Request) -> Result<Response> {
     let mut ctx = Ctx {
         url: &shown_url,
         host: &host,
+        hostname: &hostname,
         timeout_ms: req.timeout_ms,
         connect_timeout_ms: req.config.connect_timeout_ms,
         via_proxy: req.config.proxy.is_some(),
@@ -137,7 +141,7 @@ fn execute_inner(req: &Request) -> Result<Response> {
     };
 
     let start = Instant::now();
-    let mut resp = builder.send().map_err(|e| Error::new(describe(&e, &ctx)))?;
+    let mut resp = builder.send().map_err(|e| Error::new(describe(e, &ctx)))?;
     let status = resp.status();
     let block = header_block(resp.version(), status, resp.headers());
     ctx.reading_body = true;

@@ -29,7 +29,11 @@ pub fn read_body(
 ) -> Result<Vec<u8>, BodyError> {
     const MAX_PREALLOC: u64 = 64 * 1024 * 1024;
     let cap = hint.unwrap_or(0).min(MAX_PREALLOC);
-    let cap = if limit > 0 { cap.min(limit.saturating_add(1)) } else { cap };
+    let cap = if limit > 0 {
+        cap.min(limit.saturating_add(1))
+    } else {
+        cap
+    };
     let mut body = Vec::with_capacity(cap as usize);
     if limit == 0 {
         reader.read_to_end(&mut body).map_err(BodyError::Io)?;

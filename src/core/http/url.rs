@@ -128,9 +128,15 @@ mod tests {
 
     #[test]
     fn scheme() {
-        assert_eq!(with_default_scheme("localhost:8900/x"), "http://localhost:8900/x");
+        assert_eq!(
+            with_default_scheme("localhost:8900/x"),
+            "http://localhost:8900/x"
+        );
         assert_eq!(with_default_scheme("https://a/b"), "https://a/b");
-        assert_eq!(with_default_scheme("a/b?u=http://x"), "http://a/b?u=http://x");
+        assert_eq!(
+            with_default_scheme("a/b?u=http://x"),
+            "http://a/b?u=http://x"
+        );
         assert_eq!(redact_userinfo("http://u:p@h:1/x"), "http://***@h:1/x");
         assert_eq!(redact_userinfo("h:1"), "h:1");
     }

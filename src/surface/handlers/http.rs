@@ -39,7 +39,9 @@ pub fn request(method: Method, args: &Args) -> Result<Request> {
         Some(t) => t as u64,
     };
     let headers = match args.optional::<TextOrDict>(3, "headers")? {
+        // an empty header string means "no headers", as officially
         None => Vec::new(),
+        Some(TextOrDict::Text(t)) if t.is_empty() => Vec::new(),
         Some(TextOrDict::Text(t)) => vec![http::parse_header_string(&t).map_err(|e| Failure::argument(format!("headers: {e}")))?],
         Some(TextOrDict::Dict(d)) => d
             .into_iter()

@@ -55,11 +55,14 @@ fn read_depth(obj: ObjRef<'_>, depth: u32) -> Ddb {
             return Ddb::Nothing;
         }
         let t = type_name(&obj, obj.data_type());
+        // DolphinDB's empty string is its NULL string: read it as "".
+        if is_string_type(t) {
+            return Ddb::Str(obj.get_string());
+        }
         if obj.is_null() {
             return Ddb::Null(t);
         }
         match t {
-            s if is_string_type(s) => Ddb::Str(obj.get_string()),
             "CHAR" | "SHORT" | "INT" | "LONG" => Ddb::Integral(obj.get_long(), t),
             "FLOAT" | "DOUBLE" => Ddb::Floating(obj.get_double()),
             "BOOL" => Ddb::Bool(obj.get_bool()),

@@ -1,0 +1,194 @@
+//! Runs DolphinDB script lines through the test host (host/host.cpp) built for a server
+//! version, with the plugin built by cargo loaded from a descriptor written for that
+//! version — the same path a DolphinDB script takes.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+
+/// The versions every host test runs in: the oldest 1.30 ABI (u16 flag, virtual
+/// getType), the 1.30 line's last, 2.00.16 and 3.00.3 (namespace ddb, 24-byte Counter).
+pub const VERSIONS: [&str; 4] = ["1.30.19", "1.30.23", "2.00.16", "3.00.3"];
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// target/<profile>/ of this test binary (target/<profile>/deps/<test>).
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test exe");
+    exe.parent().and_then(Path::parent).expect("target/<profile>").to_path_buf()
+}
+
+/// The plugin library, rebuilt once per test process: `cargo test` builds the crate's
+/// rlib for the tests but does not refresh the cdylib the host loads.
+pub fn plugin_library() -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let profile = profile_dir();
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["build", "--lib", "--quiet", "--manifest-path"])
+            .arg(repo().join("Cargo.toml"))
+            .env("CARGO_TARGET_DIR", profile.parent().expect("target dir"));
+        if profile.file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().expect("cargo build --lib");
+        assert!(status.success(), "building the plugin library failed");
+    });
+    let lib = profile_dir().join("libPluginHttpClient.so");
+    assert!(lib.exists(), "{} not built", lib.display());
+    lib
+}
+
+/// Builds (once per process, and only when inputs changed) the host for `version`.
+pub fn host_binary(version: &str, wrong_slot: Option<&str>) -> PathBuf {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let out_dir = profile_dir().join("hosts");
+    let mut cmd = Command::new("python3");
+    cmd.arg(repo().join("host/build_host.py")).arg(version).arg("--out").arg(&out_dir);
+    if let Some(slot) = wrong_slot {
+        cmd.arg("--wrong-slot").arg(slot);
+    }
+    let out = cmd.output().expect("python3 host/build_host.py");
+    assert!(
+        out.status.success(),
+        "building the {version} host failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    PathBuf::from(stdout.lines().last().expect("host path").trim())
+}
+
+/// A folder holding `PluginHttpClient.txt` for `version` and the plugin library.
+pub fn plugin_dir(version: &str) -> PathBuf {
+    static DIRS: OnceLock<Mutex<std::collections::HashMap<String, PathBuf>>> = OnceLock::new();
+    let mut dirs = DIRS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    dirs.entry(version.to_string())
+        .or_insert_with(|| {
+            let dir = std::env::temp_dir().join(format!("ddb-plugin-{}-{version}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let text = PluginHttpClient::surface::descriptor::for_version(version).expect("supported");
+            std::fs::write(dir.join("PluginHttpClient.txt"), text).unwrap();
+            let lib = dir.join("libPluginHttpClient.so");
+            let _ = std::fs::remove_file(&lib);
+            std::os::unix::fs::symlink(plugin_library(), &lib).unwrap();
+            dir
+        })
+        .clone()
+}
+
+/// What one run of the host printed.
+pub struct Run {
+    pub lines: Vec<String>,
+    pub stderr: String,
+    pub code: Option<i32>,
+}
+
+/// Runs `script` (one call per line) in the host of `version`.
+pub fn run_with(version: &str, script: &str, extra_args: &[&str], env: &[(&str, &str)]) -> Run {
+    let host = host_binary(version, None);
+    run_host(&host, &plugin_dir(version), script, extra_args, env)
+}
+
+pub fn run_host(host: &Path, dir: &Path, script: &str, extra_args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(host);
+    cmd.args(extra_args)
+        .arg(dir.join("PluginHttpClient.txt"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn host");
+    let mut stdin = child.stdin.take().unwrap();
+    let script = script.to_string();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(script.as_bytes());
+        let _ = stdin.write_all(b"\n");
+    });
+    let out = child.wait_with_output().expect("host output");
+    writer.join().unwrap();
+    Run {
+        lines: String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out.status.code(),
+    }
+}
+
+/// Runs the script and returns the result lines (after the LOADED line).
+pub fn run(version: &str, script: &str) -> Vec<String> {
+    let r = run_with(version, script, &[], &[]);
+    assert!(
+        r.lines.first().is_some_and(|l| l.starts_with("LOADED")),
+        "host {version} did not load the plugin: {:?}\n{}",
+        r.lines,
+        r.stderr
+    );
+    assert_eq!(r.code, Some(0), "host {version} exited badly: {}", r.stderr);
+    assert!(
+        r.stderr.contains("host: live objects 0"),
+        "host {version} reports leaked objects: {}",
+        r.stderr
+    );
+    r.lines[1..].to_vec()
+}
+
+/// One call; panics unless it returned a value, which is returned as JSON.
+pub fn ok(version: &str, call: &str) -> Value {
+    let lines = run(version, call);
+    let line = lines.first().unwrap_or_else(|| panic!("no result for {call}"));
+    parse_ok(line)
+}
+
+pub fn parse_ok(line: &str) -> Value {
+    let json = line.strip_prefix("OK ").unwrap_or_else(|| panic!("expected OK, got: {line}"));
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("bad JSON {json}: {e}"))
+}
+
+/// One call; panics unless it raised an exception, whose line is returned.
+pub fn err(version: &str, call: &str) -> String {
+    let lines = run(version, call);
+    let line = lines.first().unwrap_or_else(|| panic!("no result for {call}")).clone();
+    assert!(line.starts_with("ERR "), "expected an error from {call}, got: {line}");
+    line
+}
+
+/// The bytes of a host-printed string (each char is one byte, see host/README.md).
+pub fn bytes(v: &Value) -> Vec<u8> {
+    v.as_str().expect("string").chars().map(|c| c as u32 as u8).collect()
+}
+
+/// The UTF-8 text of a host-printed string.
+pub fn text(v: &Value) -> String {
+    String::from_utf8(bytes(v)).expect("UTF-8")
+}
+
+/// `["TYPE", value]` of a dictionary entry.
+pub fn entry<'a>(dict: &'a Value, key: &str) -> (&'a str, &'a Value) {
+    let e = dict.get(key).unwrap_or_else(|| panic!("no key {key} in {dict}"));
+    (e[0].as_str().expect("type"), &e[1])
+}
+
+/// A DolphinDB string literal for the host's script syntax.
+pub fn lit(s: &str) -> String {
+    let mut out = String::from("\"");
+    for b in s.bytes() {
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('"');
+    out
+}

@@ -1,0 +1,143 @@
+//! The foundation through the test host: the same plugin binary loaded by hosts built
+//! for different server versions; version(), argument validation with messages naming
+//! the function and the parameter, unsupported servers, traps, exported symbols.
+#[path = "common/host.rs"]
+mod host;
+use host::{entry, ok, run, run_with, text, VERSIONS};
+
+#[test]
+fn version_reports_the_detected_server_and_facts() {
+    for v in VERSIONS {
+        let d = ok(v, "httpClient::version()");
+        assert_eq!(entry(&d, "plugin"), ("STRING", &serde_json::json!(env!("CARGO_PKG_VERSION"))));
+        let (t, server) = entry(&d, "server");
+        assert_eq!(t, "STRING");
+        assert!(text(server).starts_with(v), "{v}: server {server}");
+        assert_eq!(text(entry(&d, "abi").1), v);
+        let supported = text(entry(&d, "supported").1);
+        for s in VERSIONS {
+            assert!(supported.contains(s), "{supported}");
+        }
+        assert!(text(entry(&d, "tls").1).contains("rustls"));
+    }
+}
+
+#[test]
+fn a_four_part_server_version_uses_the_three_part_facts() {
+    let r = run_with("2.00.16", "version()", &[], &[("HOST_SERVER_VERSION", "2.00.16.1 2025.03.01 LINUX x86_64")]);
+    let d = host::parse_ok(&r.lines[1]);
+    assert_eq!(text(entry(&d, "abi").1), "2.00.16");
+    assert!(text(entry(&d, "server").1).starts_with("2.00.16.1"));
+}
+
+#[test]
+fn an_unsupported_server_gets_a_clear_error_not_a_crash() {
+    let r = run_with("2.00.16", "version()\nhttpGet(\"http://127.0.0.1:9/\")", &[], &[("HOST_SERVER_VERSION", "3.00.4 2025.09.01 LINUX x86_64")]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    // Without facts for the server nothing can be built: every call, version() too,
+    // raises a std::exception that lists the supported versions.
+    for (line, f) in r.lines[1..].iter().zip(["version", "httpGet"]) {
+        assert!(line.starts_with("ERR std::exception: "), "{line}");
+        assert!(line.contains(&format!("httpClient::{f}: DolphinDB server version 3.00.4 is not supported")), "{line}");
+        assert!(line.contains("2.00.16") && line.contains("1.30.19"), "{line}");
+    }
+}
+
+#[test]
+fn argument_errors_name_the_function_and_the_parameter() {
+    let cases: &[(&str, &str)] = &[
+        ("httpGet(1)", "IllegalArgumentException: httpClient::httpGet: url must be a STRING scalar, but got INT SCALAR"),
+        ("httpPost(\"\")", "httpClient::httpPost: url must not be empty"),
+        ("httpGet(NULL)", "httpClient::httpGet: url must be a STRING scalar, but got NULL"),
+        ("httpGet(\"http://a/\", [1,2])", "httpClient::httpGet: params must be a STRING scalar or a dictionary with STRING keys and values, but got INT VECTOR"),
+        ("httpGet(\"http://a/\", {\"k\": 1})", "httpClient::httpGet: params: the value of key 'k' must be a STRING, but got INT SCALAR"),
+        ("httpGet(\"http://a/\", , -5)", "httpClient::httpGet: timeout must be a non-negative number of milliseconds, but got -5"),
+        ("httpGet(\"http://a/\", , \"1000\")", "httpClient::httpGet: timeout must be an integral scalar, but got STRING SCALAR"),
+        ("httpPut(\"http://a/\", , , {\"X-A\": \"1\\r\\nX-Injected: 1\"})", "httpClient::httpPut: headers:"),
+        ("httpGet(\"http://a/\", , , , {\"bogus\": true})", "httpClient::httpGet: config: unknown"),
+        ("httpGet(\"http://a/\", , , , {\"verifySSL\": \"yes\"})", "httpClient::httpGet: config:"),
+        ("httpDelete(\"http://a/\", , , , \"proxy\")", "httpClient::httpDelete: config must be a dictionary with STRING keys, but got STRING SCALAR"),
+        ("sendEmail(\"\", \"p\", \"r\", \"s\", \"b\")", "httpClient::sendEmail: userId must be a non-empty string"),
+        ("sendEmail(\"a\", 1, \"r\", \"s\", \"b\")", "httpClient::sendEmail: pwd must be a STRING scalar, but got INT SCALAR"),
+        ("sendEmail(\"a\", \"p\", [1], \"s\", \"b\")", "httpClient::sendEmail: recipient must be a STRING scalar or a STRING vector, but got INT VECTOR"),
+        ("sendEmail(\"a\", \"p\", \"r\", \"s\", \"\")", "httpClient::sendEmail: subject and body must be set together"),
+        ("sendEmail(\"a\", \"p\", \"r\", \"s\", \"b\", \"msg\")", "httpClient::sendEmail: set either subject or msg, not both"),
+        ("sendEmail(\"a\", \"p\", \"r\", \"\", \"\")", "httpClient::sendEmail: set either subject and body, or msg"),
+        ("emailSmtpConfig(\"\", \"smtp.x.com\")", "httpClient::emailSmtpConfig: emailName must not be empty"),
+        ("emailSmtpConfig(\"x.com\", \"smtp.x.com\", 70000)", "httpClient::emailSmtpConfig: port must be between 1 and 65535, but got 70000"),
+        ("emailSmtpConfig(\"x.com\", \"smtp.x.com\", 465, {\"tls\": \"maybe\"})", "httpClient::emailSmtpConfig: options:"),
+    ];
+    for v in VERSIONS {
+        let script: Vec<&str> = cases.iter().map(|c| c.0).collect();
+        let lines = run(v, &script.join("\n"));
+        assert_eq!(lines.len(), cases.len(), "{v}: {lines:?}");
+        for ((call, want), line) in cases.iter().zip(&lines) {
+            assert!(line.starts_with("ERR IllegalArgumentException: "), "{v} {call}: {line}");
+            assert!(line.contains(want), "{v} {call}:\n got  {line}\n want {want}");
+        }
+    }
+}
+
+#[test]
+fn argument_counts_follow_the_descriptor() {
+    for v in VERSIONS {
+        let lines = run(v, "httpGet()\nhttpGet(\"a\",1,2,3,4,5)\nsendEmail(\"a\",\"b\",\"c\",\"d\")\nversion(1)");
+        for l in &lines {
+            assert!(l.starts_with("ERR") && l.contains("argument"), "{v}: {l}");
+        }
+    }
+}
+
+#[test]
+fn a_wrong_vtable_slot_hits_a_trap_not_a_wrong_method() {
+    let host_bin = host::host_binary("2.00.16", Some("getString"));
+    let r = host::run_host(&host_bin, &host::plugin_dir("2.00.16"), "httpGet(\"http://127.0.0.1:9/\")", &[], &[]);
+    assert_eq!(r.code, Some(86), "stdout {:?} stderr {}", r.lines, r.stderr);
+    assert!(r.stderr.contains("TRAP: vtable slot"), "{}", r.stderr);
+}
+
+#[test]
+fn the_descriptor_version_must_match_the_server() {
+    let host_bin = host::host_binary("3.00.3", None);
+    let r = host::run_host(&host_bin, &host::plugin_dir("2.00.16"), "version()", &[], &[]);
+    assert_eq!(r.code, Some(2));
+    assert!(r.lines.concat().contains("doesn't match the server version"), "{:?}", r.lines);
+}
+
+#[test]
+fn the_library_exports_only_its_entry_points() {
+    let out = std::process::Command::new("nm")
+        .args(["-D", "--defined-only"])
+        .arg(host::plugin_library())
+        .output()
+        .expect("nm");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let names: Vec<&str> = text.lines().filter_map(|l| l.split_whitespace().nth(2)).collect();
+    let descriptor = PluginHttpClient::surface::descriptor::for_version("2.00.16").unwrap();
+    for f in PluginHttpClient::surface::FUNCTIONS {
+        assert!(names.contains(&f.symbol), "{} not exported", f.symbol);
+        assert!(descriptor.contains(&format!("{},{},", f.symbol, f.name)));
+    }
+    for n in &names {
+        assert!(
+            n.starts_with("ddbHttpClient_") || n.starts_with("httpclient_"),
+            "unexpected exported symbol {n} (could clash with the server)"
+        );
+    }
+}
+
+#[test]
+fn the_committed_descriptor_is_the_generated_one() {
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/PluginHttpClient.txt")).unwrap();
+    assert_eq!(committed, PluginHttpClient::surface::descriptor::for_version("2.00.16").unwrap());
+}
+
+#[test]
+fn many_threads_many_calls_leave_no_live_objects() {
+    // 16 threads x 625 lines = 10,000 calls; run() asserts the host ends with 0 live objects.
+    let script = vec!["version()"; 625].join("\n");
+    let r = run_with("2.00.16", &script, &["--threads", "16"], &[]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.lines.iter().filter(|l| l.starts_with("OK ")).count(), 10_000);
+    assert!(r.stderr.contains("host: live objects 0"), "{}", r.stderr);
+}

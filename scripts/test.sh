@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs every test: installs what the test peers need (aiosmtpd for the SMTP server),
+# then the Rust suites (unit, core against local peers, and the plugin loaded by the
+# test host of several DolphinDB versions). Safe to run on a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -c "import aiosmtpd" 2>/dev/null || python3 -m pip install --quiet "aiosmtpd>=1.4"
+command -v g++ >/dev/null || { apt-get update -qq && apt-get install -y -qq g++; }
+cargo test --all-targets "$@"

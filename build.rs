@@ -67,39 +67,39 @@ fn facts_entry(v: &Value) -> String {
     let mut s = String::new();
     let slot = |n: &str| num(v, &["slots", n]);
     let e = |n: &str| num(v, &["enums", n]);
-    write!(
+    writeln!(
         s,
-        "Facts {{ version: {:?}, long_descriptor: {}, namespace_ddb: {},\n",
+        "Facts {{ version: {:?}, long_descriptor: {}, namespace_ddb: {},",
         v["version"].as_str().unwrap(),
         v["descriptor"] == "long",
         v["namespace"] == "ddb"
     )
     .unwrap();
-    write!(s, "  slots: Slots {{ get_string: {}, get_string_at: {}, get_bool: {}, get_int: {}, get_long: {}, get_double: {}, is_null: {}, size: {}, get_at: {}, keys: {}, values: {}, set_key_value: {}, set_bool: {}, set_int: {}, set_long: {}, set_double: {}, set_string: {}, get_type: {}, get_category: {}, destructor_deleting: {} }},\n",
+    writeln!(s, "  slots: Slots {{ get_string: {}, get_string_at: {}, get_bool: {}, get_int: {}, get_long: {}, get_double: {}, is_null: {}, size: {}, get_at: {}, keys: {}, values: {}, set_key_value: {}, set_bool: {}, set_int: {}, set_long: {}, set_double: {}, set_string: {}, get_type: {}, get_category: {}, destructor_deleting: {} }},",
         slot("getString"), slot("getStringAt"), slot("getBool"), slot("getInt"), slot("getLong"), slot("getDouble"), slot("isNull"), slot("size"), slot("getAt"), slot("keys"), slot("values"), slot("setKeyValue"), slot("setBool"), slot("setInt"), slot("setLong"), slot("setDouble"), slot("setString"), opt_slot(v, "getType"), opt_slot(v, "getCategory"), num(v, &["destructor", "deleting"])).unwrap();
-    write!(s, "  flag: FlagLayout {{ offset: {}, width: {}, form: BitField {{ shift: {}, bits: {} }}, nothing: {}, data_type: {}, category: {} }},\n",
+    writeln!(s, "  flag: FlagLayout {{ offset: {}, width: {}, form: BitField {{ shift: {}, bits: {} }}, nothing: {}, data_type: {}, category: {} }},",
         num(v, &["flag", "offset"]), num(v, &["flag", "width"]), num(v, &["flag", "form", "shift"]), num(v, &["flag", "form", "bits"]),
         num(v, &["flag", "nothing", "shift"]), opt_field(v, "type"), opt_field(v, "category")).unwrap();
-    write!(s, "  enums: Enums {{ dt_void: {}, dt_bool: {}, dt_char: {}, dt_short: {}, dt_int: {}, dt_long: {}, dt_float: {}, dt_double: {}, dt_symbol: {}, dt_string: {}, dt_any: {}, dt_blob: {}, df_scalar: {}, df_vector: {}, df_pair: {}, df_matrix: {}, df_set: {}, df_dictionary: {}, df_table: {} }},\n",
+    writeln!(s, "  enums: Enums {{ dt_void: {}, dt_bool: {}, dt_char: {}, dt_short: {}, dt_int: {}, dt_long: {}, dt_float: {}, dt_double: {}, dt_symbol: {}, dt_string: {}, dt_any: {}, dt_blob: {}, df_scalar: {}, df_vector: {}, df_pair: {}, df_matrix: {}, df_set: {}, df_dictionary: {}, df_table: {} }},",
         e("DT_VOID"), e("DT_BOOL"), e("DT_CHAR"), e("DT_SHORT"), e("DT_INT"), e("DT_LONG"), e("DT_FLOAT"), e("DT_DOUBLE"), e("DT_SYMBOL"), e("DT_STRING"), e("DT_ANY"), e("DT_BLOB"),
         e("DF_SCALAR"), e("DF_VECTOR"), e("DF_PAIR"), e("DF_MATRIX"), e("DF_SET"), e("DF_DICTIONARY"), e("DF_TABLE")).unwrap();
-    write!(
+    writeln!(
         s,
-        "  counter: CounterLayout {{ size: {}, p: {}, count: {} }},\n",
+        "  counter: CounterLayout {{ size: {}, p: {}, count: {} }},",
         num(v, &["counter", "size"]),
         num(v, &["counter", "p"]),
         num(v, &["counter", "count"])
     )
     .unwrap();
-    write!(
+    writeln!(
         s,
-        "  dolphin_string_empty: {},\n",
+        "  dolphin_string_empty: {},",
         list(&v["dolphinString"]["empty"])
     )
     .unwrap();
-    write!(
+    writeln!(
         s,
-        "  runtime_exception: {},\n  illegal_argument_exception: {},\n",
+        "  runtime_exception: {},\n  illegal_argument_exception: {},",
         exception(v, "runtimeException"),
         exception(v, "illegalArgumentException")
     )

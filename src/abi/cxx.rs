@@ -47,11 +47,11 @@ pub(crate) fn lookup(name: &CStr) -> Option<*mut c_void> {
 }
 
 macro_rules! resolve {
-    ($name:literal) => {{
+    ($name:literal, $ty:ty) => {{
         let p = lookup($name)?;
         // SAFETY: the symbol named is the libstdc++ function whose C++ signature the
-        // target type spells out in the Itanium/System V ABI (see the field's type).
-        unsafe { std::mem::transmute::<*mut c_void, _>(p) }
+        // target type spells out in the Itanium/System V ABI.
+        unsafe { std::mem::transmute::<*mut c_void, $ty>(p) }
     }};
 }
 
@@ -59,14 +59,14 @@ impl Cxx {
     fn resolve() -> Option<Cxx> {
         Some(Cxx {
             // std::string::string(const char*, size_t, const allocator&)
-            string_from: resolve!(c"_ZNSsC1EPKcmRKSaIcE"),
-            string_drop: resolve!(c"_ZNSsD1Ev"),
-            op_new: resolve!(c"_Znwm"),
-            op_delete: resolve!(c"_ZdlPv"),
-            alloc_exception: resolve!(c"__cxa_allocate_exception"),
-            throw: resolve!(c"__cxa_throw"),
-            runtime_error_new: resolve!(c"_ZNSt13runtime_errorC1EPKc"),
-            runtime_error_drop: resolve!(c"_ZNSt13runtime_errorD1Ev"),
+            string_from: resolve!(c"_ZNSsC1EPKcmRKSaIcE", StringFromFn),
+            string_drop: resolve!(c"_ZNSsD1Ev", StringDropFn),
+            op_new: resolve!(c"_Znwm", NewFn),
+            op_delete: resolve!(c"_ZdlPv", DeleteFn),
+            alloc_exception: resolve!(c"__cxa_allocate_exception", AllocExceptionFn),
+            throw: resolve!(c"__cxa_throw", ThrowFn),
+            runtime_error_new: resolve!(c"_ZNSt13runtime_errorC1EPKc", RuntimeErrorNewFn),
+            runtime_error_drop: resolve!(c"_ZNSt13runtime_errorD1Ev", DtorFn),
             runtime_error_typeinfo: lookup(c"_ZTISt13runtime_error")? as *const u8,
         })
     }

@@ -115,8 +115,10 @@ pub fn server_info() -> Result<(String, &'static str), String> {
 #[macro_export]
 macro_rules! ddb_entry_points {
     ($($symbol:ident => $function:expr, $run:path;)*) => {$(
+        /// # Safety
+        /// Called only by the DolphinDB server, with its return slot and arguments.
         #[no_mangle]
-        pub extern "C-unwind" fn $symbol(
+        pub unsafe extern "C-unwind" fn $symbol(
             ret: $crate::abi::ReturnSlot,
             _heap: *mut ::std::ffi::c_void,
             args: *const $crate::abi::ArgVector,

@@ -3,5 +3,6 @@ pub mod config;
 pub mod error;
 pub mod email;
 pub mod http;
+pub mod messaging;
 
 pub use error::Error;

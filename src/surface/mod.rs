@@ -76,5 +76,8 @@ plugin_functions! {
     ddbHttpClient_httpDelete: "httpDelete", 1..=5, "(url, [params], [timeout], [headers], [config])" => handlers::http::delete;
     ddbHttpClient_sendEmail: "sendEmail", 5..=6, "(userId, pwd, recipient, subject, body, [msg])" => handlers::email::send;
     ddbHttpClient_emailSmtpConfig: "emailSmtpConfig", 2..=4, "(emailName, host, [port], [options])" => handlers::email::smtp_config;
+    ddbHttpClient_wecomSend: "wecomSend", 4..=5, "(corpId, corpSecret, api, body, [config])" => handlers::messaging::wecom;
+    ddbHttpClient_dingtalkSend: "dingtalkSend", 3..=5, "(appKey, appSecret, api, [body], [config])" => handlers::messaging::dingtalk;
+    ddbHttpClient_robotSend: "robotSend", 3..=5, "(kind, webhook, content, [secret], [config])" => handlers::messaging::robot;
     ddbHttpClient_version: "version", 0..=0, "()" => handlers::version::version;
 }

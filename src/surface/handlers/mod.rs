@@ -2,4 +2,5 @@
 //! result dictionary.
 pub mod email;
 pub mod http;
+pub mod messaging;
 pub mod version;

@@ -1,0 +1,6 @@
+//! Shared test helpers (real local peers).
+#![allow(dead_code)]
+pub mod host;
+pub mod http_peer;
+pub mod platform_emulator;
+pub mod smtp_peer;

@@ -63,12 +63,26 @@ fn starttls_several_recipients_and_a_wrong_password() {
     let d = parse_ok(&lines[1]);
     assert_eq!(text(entry(&d, "recipient").1), format!("{a} {b}"));
     assert_eq!(peer.wait_messages(1)[0].rcpt_tos, vec![a.clone(), b]);
-    assert!(lines[2].starts_with("ERR RuntimeException: httpClient::sendEmail: authentication failed"), "{}", lines[2]);
+    assert!(
+        lines[2].starts_with("ERR RuntimeException: httpClient::sendEmail: authentication failed"),
+        "{}",
+        lines[2]
+    );
     assert!(!lines[2].contains("not-the-password-42"));
 }
 
 #[test]
 fn an_unknown_mail_domain_says_to_configure_it() {
-    let line = run("2.00.16", &format!("sendEmail({}, \"p\", \"r@x\", \"s\", \"b\")", lit(&format!("u{}nowhere.invalid", '@')))).remove(0);
-    assert!(line.contains("httpClient::sendEmail: ") && line.contains("emailSmtpConfig"), "{line}");
+    let line = run(
+        "2.00.16",
+        &format!(
+            "sendEmail({}, \"p\", \"r@x\", \"s\", \"b\")",
+            lit(&format!("u{}nowhere.invalid", '@'))
+        ),
+    )
+    .remove(0);
+    assert!(
+        line.contains("httpClient::sendEmail: ") && line.contains("emailSmtpConfig"),
+        "{line}"
+    );
 }

@@ -9,7 +9,10 @@ use host::{entry, ok, run, run_with, text, VERSIONS};
 fn version_reports_the_detected_server_and_facts() {
     for v in VERSIONS {
         let d = ok(v, "httpClient::version()");
-        assert_eq!(entry(&d, "plugin"), ("STRING", &serde_json::json!(env!("CARGO_PKG_VERSION"))));
+        assert_eq!(
+            entry(&d, "plugin"),
+            ("STRING", &serde_json::json!(env!("CARGO_PKG_VERSION")))
+        );
         let (t, server) = entry(&d, "server");
         assert_eq!(t, "STRING");
         assert!(text(server).starts_with(v), "{v}: server {server}");
@@ -24,7 +27,12 @@ fn version_reports_the_detected_server_and_facts() {
 
 #[test]
 fn a_four_part_server_version_uses_the_three_part_facts() {
-    let r = run_with("2.00.16", "version()", &[], &[("HOST_SERVER_VERSION", "2.00.16.1 2025.03.01 LINUX x86_64")]);
+    let r = run_with(
+        "2.00.16",
+        "version()",
+        &[],
+        &[("HOST_SERVER_VERSION", "2.00.16.1 2025.03.01 LINUX x86_64")],
+    );
     let d = host::parse_ok(&r.lines[1]);
     assert_eq!(text(entry(&d, "abi").1), "2.00.16");
     assert!(text(entry(&d, "server").1).starts_with("2.00.16.1"));
@@ -32,14 +40,27 @@ fn a_four_part_server_version_uses_the_three_part_facts() {
 
 #[test]
 fn an_unsupported_server_gets_a_clear_error_not_a_crash() {
-    let r = run_with("2.00.16", "version()\nhttpGet(\"http://127.0.0.1:9/\")", &[], &[("HOST_SERVER_VERSION", "3.00.4 2025.09.01 LINUX x86_64")]);
+    let r = run_with(
+        "2.00.16",
+        "version()\nhttpGet(\"http://127.0.0.1:9/\")",
+        &[],
+        &[("HOST_SERVER_VERSION", "3.00.4 2025.09.01 LINUX x86_64")],
+    );
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     // Without facts for the server nothing can be built: every call, version() too,
     // raises a std::exception that lists the supported versions.
     for (line, f) in r.lines[1..].iter().zip(["version", "httpGet"]) {
         assert!(line.starts_with("ERR std::exception: "), "{line}");
-        assert!(line.contains(&format!("httpClient::{f}: DolphinDB server version 3.00.4 is not supported")), "{line}");
-        assert!(line.contains("2.00.16") && line.contains("1.30.19"), "{line}");
+        assert!(
+            line.contains(&format!(
+                "httpClient::{f}: DolphinDB server version 3.00.4 is not supported"
+            )),
+            "{line}"
+        );
+        assert!(
+            line.contains("2.00.16") && line.contains("1.30.19"),
+            "{line}"
+        );
     }
 }
 
@@ -72,8 +93,14 @@ fn argument_errors_name_the_function_and_the_parameter() {
         let lines = run(v, &script.join("\n"));
         assert_eq!(lines.len(), cases.len(), "{v}: {lines:?}");
         for ((call, want), line) in cases.iter().zip(&lines) {
-            assert!(line.starts_with("ERR IllegalArgumentException: "), "{v} {call}: {line}");
-            assert!(line.contains(want), "{v} {call}:\n got  {line}\n want {want}");
+            assert!(
+                line.starts_with("ERR IllegalArgumentException: "),
+                "{v} {call}: {line}"
+            );
+            assert!(
+                line.contains(want),
+                "{v} {call}:\n got  {line}\n want {want}"
+            );
         }
     }
 }
@@ -81,7 +108,10 @@ fn argument_errors_name_the_function_and_the_parameter() {
 #[test]
 fn argument_counts_follow_the_descriptor() {
     for v in VERSIONS {
-        let lines = run(v, "httpGet()\nhttpGet(\"a\",1,2,3,4,5)\nsendEmail(\"a\",\"b\",\"c\",\"d\")\nversion(1)");
+        let lines = run(
+            v,
+            "httpGet()\nhttpGet(\"a\",1,2,3,4,5)\nsendEmail(\"a\",\"b\",\"c\",\"d\")\nversion(1)",
+        );
         for l in &lines {
             assert!(l.starts_with("ERR") && l.contains("argument"), "{v}: {l}");
         }
@@ -91,7 +121,13 @@ fn argument_counts_follow_the_descriptor() {
 #[test]
 fn a_wrong_vtable_slot_hits_a_trap_not_a_wrong_method() {
     let host_bin = host::host_binary("2.00.16", Some("getString"));
-    let r = host::run_host(&host_bin, &host::plugin_dir("2.00.16"), "httpGet(\"http://127.0.0.1:9/\")", &[], &[]);
+    let r = host::run_host(
+        &host_bin,
+        &host::plugin_dir("2.00.16"),
+        "httpGet(\"http://127.0.0.1:9/\")",
+        &[],
+        &[],
+    );
     assert_eq!(r.code, Some(86), "stdout {:?} stderr {}", r.lines, r.stderr);
     assert!(r.stderr.contains("TRAP: vtable slot"), "{}", r.stderr);
 }
@@ -99,9 +135,21 @@ fn a_wrong_vtable_slot_hits_a_trap_not_a_wrong_method() {
 #[test]
 fn the_descriptor_version_must_match_the_server() {
     let host_bin = host::host_binary("3.00.3", None);
-    let r = host::run_host(&host_bin, &host::plugin_dir("2.00.16"), "version()", &[], &[]);
+    let r = host::run_host(
+        &host_bin,
+        &host::plugin_dir("2.00.16"),
+        "version()",
+        &[],
+        &[],
+    );
     assert_eq!(r.code, Some(2));
-    assert!(r.lines.concat().contains("doesn't match the server version"), "{:?}", r.lines);
+    assert!(
+        r.lines
+            .concat()
+            .contains("doesn't match the server version"),
+        "{:?}",
+        r.lines
+    );
 }
 
 #[test]
@@ -112,7 +160,10 @@ fn the_library_exports_only_its_entry_points() {
         .output()
         .expect("nm");
     let text = String::from_utf8_lossy(&out.stdout);
-    let names: Vec<&str> = text.lines().filter_map(|l| l.split_whitespace().nth(2)).collect();
+    let names: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .collect();
     let descriptor = PluginHttpClient::surface::descriptor::for_version("2.00.16").unwrap();
     for f in PluginHttpClient::surface::FUNCTIONS {
         assert!(names.contains(&f.symbol), "{} not exported", f.symbol);
@@ -128,8 +179,13 @@ fn the_library_exports_only_its_entry_points() {
 
 #[test]
 fn the_committed_descriptor_is_the_generated_one() {
-    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/PluginHttpClient.txt")).unwrap();
-    assert_eq!(committed, PluginHttpClient::surface::descriptor::for_version("2.00.16").unwrap());
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/PluginHttpClient.txt"))
+            .unwrap();
+    assert_eq!(
+        committed,
+        PluginHttpClient::surface::descriptor::for_version("2.00.16").unwrap()
+    );
 }
 
 #[test]
@@ -138,6 +194,9 @@ fn many_threads_many_calls_leave_no_live_objects() {
     let script = vec!["version()"; 625].join("\n");
     let r = run_with("2.00.16", &script, &["--threads", "16"], &[]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
-    assert_eq!(r.lines.iter().filter(|l| l.starts_with("OK ")).count(), 10_000);
+    assert_eq!(
+        r.lines.iter().filter(|l| l.starts_with("OK ")).count(),
+        10_000
+    );
     assert!(r.stderr.contains("host: live objects 0"), "{}", r.stderr);
 }

@@ -17,16 +17,28 @@ fn get_with_dictionary_params_returns_the_official_result_shape() {
     let peer = HttpPeer::start();
     for v in VERSIONS {
         let url = format!("{}/echo", peer.base_url());
-        let d = parse_ok(&one(v, &format!("httpClient::httpGet({}, {{\"corpid\": \"ID 1\", \"corpsecret\": \"S&2\"}}, 1000)", lit(&url))));
+        let d = parse_ok(&one(
+            v,
+            &format!(
+                "httpClient::httpGet({}, {{\"corpid\": \"ID 1\", \"corpsecret\": \"S&2\"}}, 1000)",
+                lit(&url)
+            ),
+        ));
         assert_eq!(entry(&d, "responseCode"), ("INT", &serde_json::json!(200)));
         let (t, headers) = entry(&d, "headers");
         assert_eq!(t, "STRING");
-        assert!(text(headers).starts_with("HTTP/1.1 200 OK\r\n"), "{headers}");
+        assert!(
+            text(headers).starts_with("HTTP/1.1 200 OK\r\n"),
+            "{headers}"
+        );
         assert_eq!(entry(&d, "text").0, "STRING");
         let (t, elapsed) = entry(&d, "elapsed");
         assert!(t == "DOUBLE" && elapsed.as_f64().unwrap() > 0.0);
         let r = peer.last_request().unwrap();
-        assert_eq!((r.method.as_str(), r.path_and_query.as_str()), ("GET", "/echo?corpid=ID%201&corpsecret=S%262"));
+        assert_eq!(
+            (r.method.as_str(), r.path_and_query.as_str()),
+            ("GET", "/echo?corpid=ID%201&corpsecret=S%262")
+        );
     }
 }
 
@@ -35,16 +47,25 @@ fn params_string_is_appended_with_question_mark_or_ampersand() {
     let peer = HttpPeer::start();
     let v = "2.00.16";
     let base = peer.base_url();
-    let lines = run(v, &format!(
-        "httpGet({}, \"a=1\")\nhttpDelete({}, \"b=2\")\nhttpGet({})",
-        lit(&format!("{base}/echo")),
-        lit(&format!("{base}/echo?x=0")),
-        lit(&format!("{}/echo?only=1", base.trim_start_matches("http://")))
-    ));
+    let lines = run(
+        v,
+        &format!(
+            "httpGet({}, \"a=1\")\nhttpDelete({}, \"b=2\")\nhttpGet({})",
+            lit(&format!("{base}/echo")),
+            lit(&format!("{base}/echo?x=0")),
+            lit(&format!(
+                "{}/echo?only=1",
+                base.trim_start_matches("http://")
+            ))
+        ),
+    );
     assert!(lines.iter().all(|l| l.starts_with("OK ")), "{lines:?}");
     let reqs = peer.requests();
     assert_eq!(reqs[0].path_and_query, "/echo?a=1");
-    assert_eq!((reqs[1].method.as_str(), reqs[1].path_and_query.as_str()), ("DELETE", "/echo?x=0&b=2"));
+    assert_eq!(
+        (reqs[1].method.as_str(), reqs[1].path_and_query.as_str()),
+        ("DELETE", "/echo?x=0&b=2")
+    );
     // a URL without scheme means http://
     assert_eq!(reqs[2].path_and_query, "/echo?only=1");
 }
@@ -55,23 +76,32 @@ fn post_and_put_send_bodies_and_headers() {
     for v in VERSIONS {
         let url = lit(&format!("{}/echo", peer.base_url()));
         let json = "{\"chatid\":\"c1\",\"msgtype\":\"text\",\"text\":{\"content\":\"告警 ok\"}}";
-        let lines = run(v, &format!(
-            "httpPost({url}, {{\"k\": \"v 1\"}})\n\
+        let lines = run(
+            v,
+            &format!(
+                "httpPost({url}, {{\"k\": \"v 1\"}})\n\
              httpPost({url}, {}, 1000, {{\"Content-Type\": \"application/json\"}})\n\
              httpPut({url}, \"raw body\", , \"X-Token: abc\")",
-            lit(json)
-        ));
+                lit(json)
+            ),
+        );
         assert!(lines.iter().all(|l| l.starts_with("OK ")), "{v}: {lines:?}");
         let reqs = peer.requests();
         let n = reqs.len();
         let (form, dingtalk, put) = (&reqs[n - 3], &reqs[n - 2], &reqs[n - 1]);
-        assert_eq!(form.header("content-type"), Some("application/x-www-form-urlencoded"));
+        assert_eq!(
+            form.header("content-type"),
+            Some("application/x-www-form-urlencoded")
+        );
         assert_eq!(form.body, b"k=v%201");
         assert_eq!(dingtalk.header("content-type"), Some("application/json"));
         assert_eq!(dingtalk.body, json.as_bytes());
         // the echo comes back byte-exact, Chinese included
         assert_eq!(text(entry(&parse_ok(&lines[1]), "text").1), json);
-        assert_eq!((put.method.as_str(), put.header("x-token")), ("PUT", Some("abc")));
+        assert_eq!(
+            (put.method.as_str(), put.header("x-token")),
+            ("PUT", Some("abc"))
+        );
         assert_eq!(put.body, b"raw body");
     }
 }
@@ -80,9 +110,18 @@ fn post_and_put_send_bodies_and_headers() {
 fn non_2xx_is_a_normal_return_and_binary_bodies_are_byte_exact() {
     let peer = HttpPeer::start();
     for v in VERSIONS {
-        let d = parse_ok(&one(v, &format!("httpGet({})", lit(&format!("{}/status/404", peer.base_url())))));
+        let d = parse_ok(&one(
+            v,
+            &format!(
+                "httpGet({})",
+                lit(&format!("{}/status/404", peer.base_url()))
+            ),
+        ));
         assert_eq!(entry(&d, "responseCode").1, 404);
-        let d = parse_ok(&one(v, &format!("httpGet({})", lit(&format!("{}/binary", peer.base_url())))));
+        let d = parse_ok(&one(
+            v,
+            &format!("httpGet({})", lit(&format!("{}/binary", peer.base_url()))),
+        ));
         assert_eq!(bytes(entry(&d, "text").1), BINARY_BODY);
     }
 }
@@ -91,10 +130,26 @@ fn non_2xx_is_a_normal_return_and_binary_bodies_are_byte_exact() {
 fn transport_failures_are_exceptions_that_say_what_happened() {
     let peer = HttpPeer::start();
     for v in VERSIONS {
-        let hang = one(v, &format!("httpGet({}, , 300)", lit(&format!("{}/hang", peer.base_url()))));
-        assert!(hang.starts_with("ERR RuntimeException: httpClient::httpGet: ") && hang.contains("timeout"), "{hang}");
-        let refused = one(v, &format!("httpPost(\"http://127.0.0.1:{}/\")", closed_port()));
-        assert!(refused.contains("httpClient::httpPost: ") && refused.contains("refused"), "{refused}");
+        let hang = one(
+            v,
+            &format!(
+                "httpGet({}, , 300)",
+                lit(&format!("{}/hang", peer.base_url()))
+            ),
+        );
+        assert!(
+            hang.starts_with("ERR RuntimeException: httpClient::httpGet: ")
+                && hang.contains("timeout"),
+            "{hang}"
+        );
+        let refused = one(
+            v,
+            &format!("httpPost(\"http://127.0.0.1:{}/\")", closed_port()),
+        );
+        assert!(
+            refused.contains("httpClient::httpPost: ") && refused.contains("refused"),
+            "{refused}"
+        );
     }
 }
 
@@ -109,8 +164,16 @@ fn https_is_verified_by_default_with_both_ways_out() {
             "httpGet({url})\nhttpGet({url}, , , , {{\"verifySSL\": false}})\nhttpGet({url}, , , , {{\"caFile\": {}}})",
             lit(ca.to_str().unwrap())
         ));
-        assert!(lines[0].starts_with("ERR RuntimeException: httpClient::httpGet: "), "{}", lines[0]);
-        assert!(lines[0].contains("verifySSL") && lines[0].contains("caFile"), "{}", lines[0]);
+        assert!(
+            lines[0].starts_with("ERR RuntimeException: httpClient::httpGet: "),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[0].contains("verifySSL") && lines[0].contains("caFile"),
+            "{}",
+            lines[0]
+        );
         assert_eq!(entry(&parse_ok(&lines[1]), "responseCode").1, 200);
         assert_eq!(entry(&parse_ok(&lines[2]), "responseCode").1, 200);
     }
@@ -136,9 +199,19 @@ fn sixteen_threads_over_https_all_succeed() {
         lit(&format!("{}/echo", peer.https_base_url())),
         lit(ca.to_str().unwrap())
     );
-    let r = run_with("3.00.3", &vec![call; 20].join("\n"), &["--threads", "16"], &[]);
+    let r = run_with(
+        "3.00.3",
+        &vec![call; 20].join("\n"),
+        &["--threads", "16"],
+        &[],
+    );
     assert_eq!(r.code, Some(0), "{}", r.stderr);
-    assert_eq!(r.lines.iter().filter(|l| l.starts_with("OK ")).count(), 320, "{:?}", &r.lines[..3]);
+    assert_eq!(
+        r.lines.iter().filter(|l| l.starts_with("OK ")).count(),
+        320,
+        "{:?}",
+        &r.lines[..3]
+    );
     assert!(r.stderr.contains("host: live objects 0"));
     let _ = std::fs::remove_file(ca);
 }

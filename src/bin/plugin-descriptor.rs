@@ -3,7 +3,10 @@
 //! supported versions.
 fn main() {
     let Some(version) = std::env::args().nth(1) else {
-        println!("supported server versions: {}", PluginHttpClient::abi::facts::supported());
+        println!(
+            "supported server versions: {}",
+            PluginHttpClient::abi::facts::supported()
+        );
         return;
     };
     match PluginHttpClient::surface::descriptor::for_version(&version) {

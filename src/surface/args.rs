@@ -12,10 +12,16 @@ pub struct Failure {
 
 impl Failure {
     pub fn argument(message: impl Into<String>) -> Failure {
-        Failure { kind: ErrorKind::IllegalArgument, message: message.into() }
+        Failure {
+            kind: ErrorKind::IllegalArgument,
+            message: message.into(),
+        }
     }
     pub fn runtime(message: impl Into<String>) -> Failure {
-        Failure { kind: ErrorKind::Runtime, message: message.into() }
+        Failure {
+            kind: ErrorKind::Runtime,
+            message: message.into(),
+        }
     }
 }
 
@@ -40,7 +46,10 @@ pub trait FromDdb: Sized {
 }
 
 fn wrong(param: &str, expected: &str, got: &Ddb) -> Failure {
-    Failure::argument(format!("{param} must be {expected}, but got {}", got.describe()))
+    Failure::argument(format!(
+        "{param} must be {expected}, but got {}",
+        got.describe()
+    ))
 }
 
 impl<'a> Args<'a> {
@@ -60,7 +69,10 @@ impl<'a> Args<'a> {
     pub fn required<T: FromDdb>(&self, i: usize, param: &str) -> Result<T> {
         match self.values.get(i) {
             None | Some(Ddb::Nothing) => Err(Failure::argument(format!("{param} is required"))),
-            Some(Ddb::Null(_)) => Err(Failure::argument(format!("{param} must be {}, but got NULL", T::EXPECTED))),
+            Some(Ddb::Null(_)) => Err(Failure::argument(format!(
+                "{param} must be {}, but got NULL",
+                T::EXPECTED
+            ))),
             Some(v) => T::from_ddb(v, param),
         }
     }
@@ -75,7 +87,10 @@ impl<'a> Args<'a> {
 
     /// Whether argument `i` was given at all (not omitted, not Nothing, not NULL).
     pub fn given(&self, i: usize) -> bool {
-        !matches!(self.values.get(i), None | Some(Ddb::Nothing) | Some(Ddb::Null(_)))
+        !matches!(
+            self.values.get(i),
+            None | Some(Ddb::Nothing) | Some(Ddb::Null(_))
+        )
     }
 }
 
@@ -98,7 +113,9 @@ impl FromDdb for String {
         let s = String::from_utf8(bytes)
             .map_err(|_| Failure::argument(format!("{param} must be valid UTF-8 text")))?;
         if s.contains('\0') {
-            return Err(Failure::argument(format!("{param} must not contain NUL characters")));
+            return Err(Failure::argument(format!(
+                "{param} must not contain NUL characters"
+            )));
         }
         Ok(s)
     }

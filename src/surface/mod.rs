@@ -5,7 +5,7 @@ pub mod args;
 pub mod descriptor;
 mod handlers;
 
-use crate::abi::{Ddb, Outcome, Out};
+use crate::abi::{Ddb, Out, Outcome};
 use args::{Args, Failure};
 
 /// The module name scripts use: `httpClient::httpGet(...)`.

@@ -20,7 +20,10 @@ fn repo() -> PathBuf {
 /// target/<profile>/ of this test binary (target/<profile>/deps/<test>).
 fn profile_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test exe");
-    exe.parent().and_then(Path::parent).expect("target/<profile>").to_path_buf()
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>")
+        .to_path_buf()
 }
 
 /// The plugin library, rebuilt once per test process: `cargo test` builds the crate's
@@ -50,7 +53,10 @@ pub fn host_binary(version: &str, wrong_slot: Option<&str>) -> PathBuf {
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let out_dir = profile_dir().join("hosts");
     let mut cmd = Command::new("python3");
-    cmd.arg(repo().join("host/build_host.py")).arg(version).arg("--out").arg(&out_dir);
+    cmd.arg(repo().join("host/build_host.py"))
+        .arg(version)
+        .arg("--out")
+        .arg(&out_dir);
     if let Some(slot) = wrong_slot {
         cmd.arg("--wrong-slot").arg(slot);
     }
@@ -68,12 +74,17 @@ pub fn host_binary(version: &str, wrong_slot: Option<&str>) -> PathBuf {
 /// A folder holding `PluginHttpClient.txt` for `version` and the plugin library.
 pub fn plugin_dir(version: &str) -> PathBuf {
     static DIRS: OnceLock<Mutex<std::collections::HashMap<String, PathBuf>>> = OnceLock::new();
-    let mut dirs = DIRS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    let mut dirs = DIRS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     dirs.entry(version.to_string())
         .or_insert_with(|| {
-            let dir = std::env::temp_dir().join(format!("ddb-plugin-{}-{version}", std::process::id()));
+            let dir =
+                std::env::temp_dir().join(format!("ddb-plugin-{}-{version}", std::process::id()));
             std::fs::create_dir_all(&dir).unwrap();
-            let text = PluginHttpClient::surface::descriptor::for_version(version).expect("supported");
+            let text =
+                PluginHttpClient::surface::descriptor::for_version(version).expect("supported");
             std::fs::write(dir.join("PluginHttpClient.txt"), text).unwrap();
             let lib = dir.join("libPluginHttpClient.so");
             let _ = std::fs::remove_file(&lib);
@@ -96,7 +107,13 @@ pub fn run_with(version: &str, script: &str, extra_args: &[&str], env: &[(&str, 
     run_host(&host, &plugin_dir(version), script, extra_args, env)
 }
 
-pub fn run_host(host: &Path, dir: &Path, script: &str, extra_args: &[&str], env: &[(&str, &str)]) -> Run {
+pub fn run_host(
+    host: &Path,
+    dir: &Path,
+    script: &str,
+    extra_args: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
     let mut cmd = Command::new(host);
     cmd.args(extra_args)
         .arg(dir.join("PluginHttpClient.txt"))
@@ -116,7 +133,10 @@ pub fn run_host(host: &Path, dir: &Path, script: &str, extra_args: &[&str], env:
     let out = child.wait_with_output().expect("host output");
     writer.join().unwrap();
     Run {
-        lines: String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect(),
+        lines: String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         code: out.status.code(),
     }
@@ -143,26 +163,40 @@ pub fn run(version: &str, script: &str) -> Vec<String> {
 /// One call; panics unless it returned a value, which is returned as JSON.
 pub fn ok(version: &str, call: &str) -> Value {
     let lines = run(version, call);
-    let line = lines.first().unwrap_or_else(|| panic!("no result for {call}"));
+    let line = lines
+        .first()
+        .unwrap_or_else(|| panic!("no result for {call}"));
     parse_ok(line)
 }
 
 pub fn parse_ok(line: &str) -> Value {
-    let json = line.strip_prefix("OK ").unwrap_or_else(|| panic!("expected OK, got: {line}"));
+    let json = line
+        .strip_prefix("OK ")
+        .unwrap_or_else(|| panic!("expected OK, got: {line}"));
     serde_json::from_str(json).unwrap_or_else(|e| panic!("bad JSON {json}: {e}"))
 }
 
 /// One call; panics unless it raised an exception, whose line is returned.
 pub fn err(version: &str, call: &str) -> String {
     let lines = run(version, call);
-    let line = lines.first().unwrap_or_else(|| panic!("no result for {call}")).clone();
-    assert!(line.starts_with("ERR "), "expected an error from {call}, got: {line}");
+    let line = lines
+        .first()
+        .unwrap_or_else(|| panic!("no result for {call}"))
+        .clone();
+    assert!(
+        line.starts_with("ERR "),
+        "expected an error from {call}, got: {line}"
+    );
     line
 }
 
 /// The bytes of a host-printed string (each char is one byte, see host/README.md).
 pub fn bytes(v: &Value) -> Vec<u8> {
-    v.as_str().expect("string").chars().map(|c| c as u32 as u8).collect()
+    v.as_str()
+        .expect("string")
+        .chars()
+        .map(|c| c as u32 as u8)
+        .collect()
 }
 
 /// The UTF-8 text of a host-printed string.
@@ -172,7 +206,9 @@ pub fn text(v: &Value) -> String {
 
 /// `["TYPE", value]` of a dictionary entry.
 pub fn entry<'a>(dict: &'a Value, key: &str) -> (&'a str, &'a Value) {
-    let e = dict.get(key).unwrap_or_else(|| panic!("no key {key} in {dict}"));
+    let e = dict
+        .get(key)
+        .unwrap_or_else(|| panic!("no key {key} in {dict}"));
     (e[0].as_str().expect("type"), &e[1])
 }
 

@@ -28,6 +28,8 @@
 //!
 //! HTTPS: a CA and a leaf certificate for `localhost` and `127.0.0.1` are generated with
 //! rcgen at start; ALPN offers `h2` and `http/1.1` (so reqwest speaks HTTP/2 over TLS).
+// Each test file includes only the helpers it needs.
+#![allow(dead_code)]
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};

@@ -26,6 +26,8 @@
 //! DingTalk `GET /gettoken`, `GET /department/list`, `GET /user/getDeptMember?deptId=`,
 //! `GET /user/get?userid=`, `POST /chat/create`, `POST /chat/send`, `POST /robot/send`;
 //! Feishu `POST /open-apis/bot/v2/hook/<id>`.
+// Each test file includes only the helpers it needs.
+#![allow(dead_code)]
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;

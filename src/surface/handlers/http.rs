@@ -42,24 +42,34 @@ pub fn request(method: Method, args: &Args) -> Result<Request> {
         // an empty header string means "no headers", as officially
         None => Vec::new(),
         Some(TextOrDict::Text(t)) if t.is_empty() => Vec::new(),
-        Some(TextOrDict::Text(t)) => vec![http::parse_header_string(&t).map_err(|e| Failure::argument(format!("headers: {e}")))?],
+        Some(TextOrDict::Text(t)) => vec![http::parse_header_string(&t)
+            .map_err(|e| Failure::argument(format!("headers: {e}")))?],
         Some(TextOrDict::Dict(d)) => d
             .into_iter()
             .map(|(k, v)| {
-                let k = String::from_utf8(k).map_err(|_| Failure::argument("headers: names must be UTF-8 text"))?;
-                let v = String::from_utf8(v).map_err(|_| Failure::argument("headers: values must be UTF-8 text"))?;
-                http::validate_header(&k, &v).map_err(|e| Failure::argument(format!("headers: {e}")))?;
+                let k = String::from_utf8(k)
+                    .map_err(|_| Failure::argument("headers: names must be UTF-8 text"))?;
+                let v = String::from_utf8(v)
+                    .map_err(|_| Failure::argument("headers: values must be UTF-8 text"))?;
+                http::validate_header(&k, &v)
+                    .map_err(|e| Failure::argument(format!("headers: {e}")))?;
                 Ok((k, v))
             })
             .collect::<Result<_>>()?,
     };
     let config = match args.optional::<Config>(4, "config")? {
         None => HttpConfig::default(),
-        Some(Config(entries)) => {
-            HttpConfig::from_entries(&entries).map_err(|e| Failure::argument(format!("config: {e}")))?
-        }
+        Some(Config(entries)) => HttpConfig::from_entries(&entries)
+            .map_err(|e| Failure::argument(format!("config: {e}")))?,
     };
-    Ok(Request { method, url, params, timeout_ms, headers, config })
+    Ok(Request {
+        method,
+        url,
+        params,
+        timeout_ms,
+        headers,
+        config,
+    })
 }
 
 /// The official plugin's result: responseCode, headers (raw block), text, elapsed.

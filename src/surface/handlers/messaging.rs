@@ -8,18 +8,23 @@ use crate::surface::args::{Args, Config, Failure, Result, TextOrDict};
 fn config(args: &Args, i: usize) -> Result<MessagingConfig> {
     match args.optional::<Config>(i, "config")? {
         None => Ok(MessagingConfig::default()),
-        Some(Config(entries)) => {
-            MessagingConfig::from_entries(&entries).map_err(|e| Failure::argument(format!("config: {e}")))
-        }
+        Some(Config(entries)) => MessagingConfig::from_entries(&entries)
+            .map_err(|e| Failure::argument(format!("config: {e}"))),
     }
 }
 
 /// errcode, errmsg, responseCode, text, elapsed, then every other top-level scalar.
 fn answer_dict(a: Answer) -> Out {
     let mut d = vec![
-        ("errcode".to_string(), Out::Int(a.errcode.clamp(i32::MIN as i64 + 1, i32::MAX as i64) as i32)),
+        (
+            "errcode".to_string(),
+            Out::Int(a.errcode.clamp(i32::MIN as i64 + 1, i32::MAX as i64) as i32),
+        ),
         ("errmsg".to_string(), Out::Str(a.errmsg.into_bytes())),
-        ("responseCode".to_string(), Out::Int(i32::from(a.response_code))),
+        (
+            "responseCode".to_string(),
+            Out::Int(i32::from(a.response_code)),
+        ),
         ("text".to_string(), Out::Str(a.text)),
         ("elapsed".to_string(), Out::Double(a.elapsed)),
     ];
@@ -44,7 +49,9 @@ pub fn wecom(args: &Args) -> Result<Out> {
     let api: String = args.required(2, "api")?;
     let body: Vec<u8> = args.required(3, "body")?;
     let cfg = config(args, 4)?;
-    Ok(answer_dict(messaging::wecom_send(&corp_id, &secret, &api, &body, &cfg)?))
+    Ok(answer_dict(messaging::wecom_send(
+        &corp_id, &secret, &api, &body, &cfg,
+    )?))
 }
 
 pub fn dingtalk(args: &Args) -> Result<Out> {
@@ -57,17 +64,27 @@ pub fn dingtalk(args: &Args) -> Result<Out> {
         Some(TextOrDict::Dict(d)) => DingBody::Query(d),
     };
     let cfg = config(args, 4)?;
-    Ok(answer_dict(messaging::dingtalk_send(&app_key, &secret, &api, body, &cfg)?))
+    Ok(answer_dict(messaging::dingtalk_send(
+        &app_key, &secret, &api, body, &cfg,
+    )?))
 }
 
 pub fn robot(args: &Args) -> Result<Out> {
     let kind_text: String = args.required(0, "kind")?;
     let kind = RobotKind::parse(&kind_text).ok_or_else(|| {
-        Failure::argument(format!("kind must be \"wecom\", \"dingtalk\" or \"feishu\", but got \"{kind_text}\""))
+        Failure::argument(format!(
+            "kind must be \"wecom\", \"dingtalk\" or \"feishu\", but got \"{kind_text}\""
+        ))
     })?;
     let webhook: String = args.required(1, "webhook")?;
     let content: Vec<u8> = args.required(2, "content")?;
     let secret: Option<String> = args.optional(3, "secret")?;
     let cfg = config(args, 4)?;
-    Ok(answer_dict(messaging::robot_send(kind, &webhook, &content, secret.as_deref(), &cfg)?))
+    Ok(answer_dict(messaging::robot_send(
+        kind,
+        &webhook,
+        &content,
+        secret.as_deref(),
+        &cfg,
+    )?))
 }

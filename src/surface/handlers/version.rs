@@ -11,7 +11,13 @@ pub fn version(_args: &Args) -> Result<Out> {
         ("plugin".into(), Out::Str(env!("CARGO_PKG_VERSION").into())),
         ("server".into(), Out::Str(server.into_bytes())),
         ("abi".into(), Out::Str(abi_version.into_bytes())),
-        ("supported".into(), Out::Str(facts::supported().into_bytes())),
-        ("tls".into(), Out::Str("rustls (ring), Mozilla roots + system store".into())),
+        (
+            "supported".into(),
+            Out::Str(facts::supported().into_bytes()),
+        ),
+        (
+            "tls".into(),
+            Out::Str("rustls (ring), Mozilla roots + system store".into()),
+        ),
     ]))
 }

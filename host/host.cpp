@@ -823,6 +823,18 @@ static void loadPlugin(const std::string& path) {
     fflush(stdout);
 }
 
+// Resident set size of this process in kB (VmRSS), for memory-growth tests.
+static long rssKb() {
+    FILE* f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char row[256];
+    long kb = -1;
+    while (fgets(row, sizeof row, f))
+        if (sscanf(row, "VmRSS: %ld kB", &kb) == 1) break;
+    fclose(f);
+    return kb;
+}
+
 int main(int argc, char** argv) {
     int threads = 1;
     std::string desc;
@@ -847,6 +859,21 @@ int main(int argc, char** argv) {
         if (l.empty() || l.compare(0, 2, "//") == 0) continue;
         if (l == "#live") {
             printf("LIVE %ld\n", g_live.load());
+        } else if (l == "#rss") {
+            printf("RSS %ld\n", rssKb());
+        } else if (l.compare(0, 8, "#repeat ") == 0) {
+            // #repeat N <call>: each of the threads runs the call N times; one summary line
+            char* rest = nullptr;
+            long n = strtol(l.c_str() + 8, &rest, 10);
+            std::string call = trim(std::string(rest ? rest : ""));
+            std::atomic<long> ok{0}, err{0};
+            std::vector<std::thread> ts;
+            for (int t = 0; t < threads; t++)
+                ts.emplace_back([&] {
+                    for (long i = 0; i < n; i++) (runCall(call).compare(0, 3, "OK ") == 0 ? ok : err)++;
+                });
+            for (auto& t : ts) t.join();
+            printf("REPEAT ok=%ld err=%ld\n", ok.load(), err.load());
         } else if (threads == 1) {
             printf("%s\n", runCall(l).c_str());
         } else {

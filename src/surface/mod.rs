@@ -26,6 +26,12 @@ pub struct PluginFunction {
 /// Checks the argument count, runs the handler, and prefixes any error with
 /// `httpClient::<name>: `.
 fn dispatch(f: &PluginFunction, values: &[Ddb]) -> Outcome {
+    // Test builds only: HTTPCLIENT_PANIC_PROBE=<function> makes that function panic, so
+    // the tests can prove a panic becomes an exception instead of aborting the server.
+    #[cfg(debug_assertions)]
+    if std::env::var("HTTPCLIENT_PANIC_PROBE").is_ok_and(|v| v == f.name) {
+        panic!("panic probe in {}", f.name);
+    }
     let args = Args::new(values);
     let result = if args.len() < f.min_args || args.len() > f.max_args {
         Err(Failure::argument(format!(

@@ -27,3 +27,34 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// Secrets shorter than this are not searched for: replacing them would mangle ordinary
+/// words ("k" in "unknown") while protecting nothing. Messages are built without secrets
+/// in the first place; this is the second line of defence.
+const MIN_REDACTED_LEN: usize = 4;
+
+/// Replaces every occurrence of each secret (passwords, app secrets, tokens, webhook
+/// keys) in `message` by `***`.
+pub fn redact(message: &str, secrets: &[&str]) -> String {
+    let mut out = message.to_string();
+    for s in secrets {
+        if s.len() >= MIN_REDACTED_LEN && out.contains(s) {
+            out = out.replace(s, "***");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redacts_secrets_but_not_short_strings_inside_words() {
+        assert_eq!(
+            redact("x secret-1 y secret-1", &["secret-1"]),
+            "x *** y ***"
+        );
+        assert_eq!(redact("unknown host", &["k", ""]), "unknown host");
+    }
+}

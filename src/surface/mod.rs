@@ -43,7 +43,37 @@ fn dispatch(f: &PluginFunction, values: &[Ddb]) -> Outcome {
     } else {
         (f.handler)(&args)
     };
-    result.map_err(|e| (e.kind, format!("{MODULE}::{}: {}", f.name, e.message)))
+    result.map_err(|e| {
+        (
+            e.kind,
+            format!("{MODULE}::{}: {}", f.name, printable(&e.message)),
+        )
+    })
+}
+
+/// Control characters (a CR/LF echoed from a bad argument, say) are shown escaped, so
+/// an error message stays one line in the server's log and cannot forge log lines.
+fn printable(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for c in message.chars() {
+        match c {
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn error_messages_are_one_line() {
+        assert_eq!(super::printable("key 'a\r\nb\0'"), "key 'a\\r\\nb\\u{0}'");
+        assert_eq!(super::printable("中文 ok"), "中文 ok");
+    }
 }
 
 macro_rules! plugin_functions {

@@ -169,11 +169,3 @@ pub fn describe_io(err: &io::Error, ctx: &Ctx) -> String {
         chain(err)
     )
 }
-
-/// Removes `secret` from a message (belt and braces: messages are built without it).
-pub fn scrub(msg: String, secret: Option<&str>) -> String {
-    match secret {
-        Some(s) if !s.is_empty() && msg.contains(s) => msg.replace(s, "***"),
-        _ => msg,
-    }
-}

@@ -1,11 +1,11 @@
 //! A request as the surface hands it over, and [`execute`].
 use super::client_pool::client_for;
 use super::config::HttpConfig;
-use super::errors::{describe, describe_io, scrub, Ctx};
+use super::errors::{describe, describe_io, Ctx};
 use super::header::{header_block, validate_header};
 use super::response::{read_body, BodyError, Response};
 use super::url::{append_query, encode_pairs, for_message, with_default_scheme};
-use crate::core::error::{Error, Result};
+use crate::core::error::{redact, Error, Result};
 use reqwest::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use std::time::{Duration, Instant};
 
@@ -65,7 +65,7 @@ pub struct Request {
 /// errors saying what happened (timeout, connection refused, unknown host, TLS).
 pub fn execute(req: &Request) -> Result<Response> {
     let secret = req.config.proxy_password.as_deref();
-    execute_inner(req).map_err(|e| Error::new(scrub(e.message().to_string(), secret)))
+    execute_inner(req).map_err(|e| Error::new(redact(e.message(), &[secret.unwrap_or_default()])))
 }
 
 fn execute_inner(req: &Request) -> Result<Response> {

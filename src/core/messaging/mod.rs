@@ -23,16 +23,7 @@ pub use dingtalk::{dingtalk_send, DingBody};
 pub use robot::{robot_send, RobotKind};
 pub use wecom::wecom_send;
 
-/// Replaces every non-empty `secrets` occurrence in `msg` by `***`.
-pub(crate) fn redact(msg: &str, secrets: &[&str]) -> String {
-    let mut out = msg.to_string();
-    for s in secrets {
-        if !s.is_empty() && out.contains(s) {
-            out = out.replace(s, "***");
-        }
-    }
-    out
-}
+pub(crate) use crate::core::error::redact;
 
 /// `base` without trailing slashes; `default` when not given.
 pub(crate) fn base_or(cfg: &MessagingConfig, default: &str) -> String {

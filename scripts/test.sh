@@ -8,4 +8,6 @@ python3 -c "import aiosmtpd" 2>/dev/null || python3 -m pip install --quiet "aios
 missing=()
 for tool in g++ valgrind; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 if [ ${#missing[@]} -gt 0 ]; then apt-get update -qq && apt-get install -y -qq "${missing[@]}"; fi
+bash scripts/dist.sh --install-tools  # ziglang, cargo-zigbuild, cbindgen for tests/dist.rs (if missing)
 cargo test --all-targets "$@"
+bash scripts/fuzz.sh 20              # bounded fuzzing: 4 targets x 20 s

@@ -13,5 +13,6 @@
 compile_error!("the DolphinDB ABI layer speaks the x86_64 System V / Itanium C++ ABI only");
 
 pub mod abi;
+pub mod capi;
 pub mod core;
 pub mod surface;

@@ -3,7 +3,7 @@
 //! descriptor file (`PluginHttpClient.txt`) for each server version.
 pub mod args;
 pub mod descriptor;
-mod handlers;
+pub mod handlers;
 
 use crate::abi::{Ddb, Out, Outcome};
 use args::{Args, Failure};

@@ -1,0 +1,14 @@
+//! URL and query building: a scheme-less url, a query appended with `?` or `&`, params
+//! percent-encoded. Never panics; encoded pairs contain only URL-safe bytes.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use PluginHttpClient::core::http::url::{append_query, encode_pairs, with_default_scheme};
+
+fuzz_target!(|input: (String, Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>)| {
+    let (url, query, pairs) = input;
+    let full = with_default_scheme(&url);
+    let _ = append_query(&full, &query);
+    let encoded = encode_pairs(&pairs);
+    assert!(encoded.iter().all(|b| b.is_ascii_graphic()), "{encoded:?}");
+    let _ = append_query(&full, &encoded);
+});

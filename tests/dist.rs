@@ -1,0 +1,302 @@
+//! Distribution: the release library built by `scripts/dist.sh` (cargo-zigbuild, glibc 2.17)
+//! loads on old servers — its symbol versions and NEEDED libraries are checked, and it is
+//! loaded into the test host of several versions — and the C API (`include/httpclient.h`)
+//! is called by a C program (`tests/c_api/main.c`) against a real local server.
+//!
+//! The dist build is `bash scripts/dist.sh all --out <target>/dist-test`, run once per test
+//! process (incremental: seconds when nothing changed, a few minutes from scratch). It needs
+//! ziglang, cargo-zigbuild and cbindgen (`bash scripts/dist.sh --install-tools`).
+#[path = "common/host.rs"]
+mod host;
+#[path = "common/http_peer.rs"]
+mod http_peer;
+
+use http_peer::HttpPeer;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+const MAX_GLIBC: (u32, u32) = (2, 17);
+/// CentOS 7's libgcc_s (gcc 4.8.5) defines symbol versions up to GCC_4.8.0.
+const MAX_GCC: (u32, u32) = (4, 8);
+const ALLOWED_NEEDED: &[&str] = &[
+    "libc.so.6",
+    "libm.so.6",
+    "libdl.so.2",
+    "libpthread.so.0",
+    "librt.so.1",
+    "libgcc_s.so.1",
+    "ld-linux-x86-64.so.2",
+];
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// target/ of this test binary (target/<profile>/deps/<test>).
+fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.ancestors().nth(3).expect("target dir").to_path_buf()
+}
+
+/// The dist output of `scripts/dist.sh all`, built once per test process.
+fn dist() -> &'static Path {
+    static DIST: OnceLock<PathBuf> = OnceLock::new();
+    DIST.get_or_init(|| {
+        let out = target_dir().join("dist-test");
+        let run = Command::new("bash")
+            .arg(repo().join("scripts/dist.sh"))
+            .args(["all", "--out"])
+            .arg(&out)
+            .env("CARGO_TARGET_DIR", target_dir())
+            .output()
+            .expect("bash scripts/dist.sh");
+        assert!(
+            run.status.success(),
+            "scripts/dist.sh failed (tools: bash scripts/dist.sh --install-tools):\n{}{}",
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr)
+        );
+        out
+    })
+}
+
+fn dist_library() -> PathBuf {
+    dist().join("httpClient-2.00.16/libPluginHttpClient.so")
+}
+
+fn tool(program: &str, args: &[&str], file: &Path) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .arg(file)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    assert!(out.status.success(), "{program} {args:?} failed");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Every `PREFIXx.y[.z]` symbol version in `objdump -T` output, as (major, minor, name).
+fn versions(dynsyms: &str, prefix: &str) -> Vec<((u32, u32), String)> {
+    let mut found = Vec::new();
+    for word in dynsyms.split(|c: char| c.is_whitespace() || c == '(' || c == ')') {
+        let Some(rest) = word.strip_prefix(prefix) else {
+            continue;
+        };
+        let mut parts = rest.split('.').map(|p| p.parse::<u32>());
+        if let (Some(Ok(a)), Some(Ok(b))) = (parts.next(), parts.next()) {
+            found.push(((a, b), word.to_string()));
+        }
+    }
+    found
+}
+
+#[test]
+fn dist_library_needs_nothing_newer_than_glibc_2_17() {
+    let lib = dist_library();
+    let dynsyms = tool("objdump", &["-T"], &lib);
+    let glibc = versions(&dynsyms, "GLIBC_");
+    assert!(!glibc.is_empty(), "no GLIBC_ versions found:\n{dynsyms}");
+    let newest = glibc.iter().max().unwrap();
+    println!("newest glibc symbol version: {}", newest.1);
+    let too_new: Vec<&str> = dynsyms
+        .lines()
+        .filter(|l| {
+            versions(l, "GLIBC_").iter().any(|(v, _)| *v > MAX_GLIBC)
+                || versions(l, "GCC_").iter().any(|(v, _)| *v > MAX_GCC)
+        })
+        .collect();
+    assert!(
+        too_new.is_empty(),
+        "symbols newer than glibc 2.17 / gcc 4.8:\n{}",
+        too_new.join("\n")
+    );
+    // No C++ runtime at link time: the ABI layer reaches the server's libstdc++ by dlsym.
+    for forbidden in ["GLIBCXX_", "CXXABI_", "OPENSSL_", "libssl", "libcrypto"] {
+        assert!(
+            !dynsyms.contains(forbidden),
+            "{forbidden} in the dynamic symbols"
+        );
+    }
+}
+
+#[test]
+fn dist_library_needs_only_system_libraries() {
+    let headers = tool("objdump", &["-p"], &dist_library());
+    let needed: Vec<&str> = headers
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("NEEDED"))
+        .map(str::trim)
+        .collect();
+    println!("NEEDED: {needed:?}");
+    assert!(needed.contains(&"libc.so.6"), "{headers}");
+    for n in &needed {
+        assert!(ALLOWED_NEEDED.contains(n), "unexpected NEEDED {n}");
+    }
+    // Stays mapped after dlclose (pool and runtime threads may still run).
+    let flags_1 = headers
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("FLAGS_1"))
+        .and_then(|v| u64::from_str_radix(v.trim().trim_start_matches("0x"), 16).ok())
+        .unwrap_or(0);
+    const DF_1_NODELETE: u64 = 0x8;
+    assert!(
+        flags_1 & DF_1_NODELETE != 0,
+        "DF_1_NODELETE missing:\n{headers}"
+    );
+}
+
+#[test]
+fn dist_has_a_folder_per_supported_version_sharing_one_library() {
+    let one = std::fs::read(dist_library()).unwrap();
+    let supported = PluginHttpClient::abi::facts::supported();
+    let versions: Vec<&str> = supported.split(", ").collect();
+    assert!(versions.len() >= 18, "{supported}");
+    for v in &versions {
+        let dir = dist().join(format!("httpClient-{v}"));
+        let text = std::fs::read_to_string(dir.join("PluginHttpClient.txt")).unwrap();
+        assert_eq!(
+            text,
+            PluginHttpClient::surface::descriptor::for_version(v).unwrap(),
+            "{v}"
+        );
+        assert!(text.starts_with(&format!("httpClient,libPluginHttpClient.so,{v}")));
+        assert!(std::fs::read(dir.join("libPluginHttpClient.so")).unwrap() == one);
+    }
+}
+
+#[test]
+fn dist_library_works_in_the_test_host_of_old_and_new_versions() {
+    let peer = HttpPeer::start();
+    for v in ["1.30.19", "2.00.16", "3.00.3"] {
+        let host = host::host_binary(v, None);
+        let dir = dist().join(format!("httpClient-{v}"));
+        let script = format!(
+            "version()\nhttpGet({})\nhttpGet(1)\nhttpGet(\"http://127.0.0.1:1/\", , 2000)",
+            host::lit(&format!("{}/echo?from=zig", peer.base_url()))
+        );
+        let r = host::run_host(&host, &dir, &script, &[], &[]);
+        assert_eq!(r.code, Some(0), "{v}: {}\n{:?}", r.stderr, r.lines);
+        assert!(r.lines[0].starts_with("LOADED "), "{:?}", r.lines);
+        assert!(r.lines[1].starts_with("OK {"), "{v}: {}", r.lines[1]);
+        assert!(r.lines[1].contains(v), "{v}: {}", r.lines[1]);
+        let d = host::parse_ok(&r.lines[2]);
+        assert_eq!(host::entry(&d, "responseCode").1, 200);
+        assert!(
+            r.lines[3].starts_with("ERR IllegalArgumentException: httpClient::httpGet: url"),
+            "{v}: {}",
+            r.lines[3]
+        );
+        assert!(
+            r.lines[4].starts_with("ERR RuntimeException: httpClient::httpGet: "),
+            "{v}: {}",
+            r.lines[4]
+        );
+    }
+    assert_eq!(
+        peer.last_request().unwrap().path_and_query,
+        "/echo?from=zig"
+    );
+}
+
+/// Compiles tests/c_api/main.c against include/httpclient.h (linked to the given folder's
+/// libPluginHttpClient.so) into the target dir.
+fn c_program(lib_dir: &Path, name: &str) -> PathBuf {
+    let exe = target_dir().join(name);
+    let out = Command::new("gcc")
+        .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-o"])
+        .arg(&exe)
+        .arg(repo().join("tests/c_api/main.c"))
+        .arg("-I")
+        .arg(repo().join("include"))
+        .arg("-L")
+        .arg(lib_dir)
+        .arg("-lPluginHttpClient")
+        .output()
+        .expect("gcc");
+    assert!(
+        out.status.success(),
+        "gcc failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    exe
+}
+
+fn run_c(exe: &Path, lib_dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(exe)
+        .args(args)
+        .env("LD_LIBRARY_PATH", lib_dir)
+        .output()
+        .expect("run the C program");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "C program failed:\n{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("\n0 failed\n"), "{stdout}");
+    stdout
+}
+
+fn check_c_api(lib_dir: &Path, name: &str) {
+    let peer = HttpPeer::start();
+    let exe = c_program(lib_dir, name);
+    let out = run_c(&exe, lib_dir, &[&peer.base_url()]);
+    assert!(
+        out.contains(&format!("version {}\n", env!("CARGO_PKG_VERSION"))),
+        "{out}"
+    );
+    assert!(out.contains("status 404 body status 404\n"), "{out}");
+    assert!(out.contains("error "), "{out}");
+    let posted = &peer.requests()[0];
+    assert_eq!(posted.method, "POST");
+    assert_eq!(posted.header("x-test"), Some("c-api"));
+    assert_eq!(posted.body, b"a\0b\xe4");
+    assert_eq!(peer.requests()[1].path_and_query, "/status/404?x=1");
+
+    // HTTPS with the peer's CA: TLS verified through the C API too.
+    let ca = target_dir().join(format!("{name}-ca.pem"));
+    std::fs::write(&ca, peer.ca_pem()).unwrap();
+    let config = serde_json::json!({ "caFile": ca.to_str().unwrap() }).to_string();
+    run_c(&exe, lib_dir, &[&peer.https_base_url(), &config]);
+}
+
+#[test]
+fn c_program_calls_the_core_through_the_header() {
+    let lib = host::plugin_library();
+    check_c_api(lib.parent().unwrap(), "c_api_main");
+}
+
+#[test]
+fn c_program_calls_the_dist_library() {
+    let lib = dist_library();
+    check_c_api(lib.parent().unwrap(), "c_api_main_dist");
+}
+
+#[test]
+fn committed_header_is_the_generated_one() {
+    let fresh = target_dir().join("httpclient.h.check");
+    let out = Command::new("cbindgen")
+        .current_dir(repo())
+        .args([
+            "--quiet",
+            "--config",
+            "include/cbindgen.toml",
+            "--lang",
+            "c",
+            "--output",
+        ])
+        .arg(&fresh)
+        .arg("src/capi.rs")
+        .output()
+        .expect("cbindgen (install: bash scripts/dist.sh --install-tools)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo().join("include/httpclient.h")).unwrap(),
+        std::fs::read_to_string(&fresh).unwrap(),
+        "include/httpclient.h is stale: bash scripts/dist.sh --header"
+    );
+}

@@ -189,14 +189,18 @@ fn the_committed_descriptor_is_the_generated_one() {
 }
 
 #[test]
-fn many_threads_many_calls_leave_no_live_objects() {
-    // 16 threads x 625 lines = 10,000 calls; run() asserts the host ends with 0 live objects.
-    let script = vec!["version()"; 625].join("\n");
-    let r = run_with("2.00.16", &script, &["--threads", "16"], &[]);
+fn ten_thousand_calls_from_16_threads_leave_rss_flat_and_no_live_objects() {
+    // warm-up, then 16 threads x 625 = 10,000 calls, twice; RSS measured after each round
+    let script = "#repeat 625 version()\n#rss\n#repeat 625 version()\n#rss\n#repeat 625 version()\n#rss\n#live";
+    let r = run_with("2.00.16", script, &["--threads", "16"], &[]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
-    assert_eq!(
-        r.lines.iter().filter(|l| l.starts_with("OK ")).count(),
-        10_000
-    );
-    assert!(r.stderr.contains("host: live objects 0"), "{}", r.stderr);
+    let l = &r.lines[1..];
+    for i in [0, 2, 4] {
+        assert_eq!(l[i], "REPEAT ok=10000 err=0");
+    }
+    let kb = |s: &str| s.strip_prefix("RSS ").unwrap().parse::<i64>().unwrap();
+    let (first, last) = (kb(&l[1]), kb(&l[5]));
+    println!("RSS after the first 10,000 calls {first} kB, after 20,000 more {last} kB");
+    assert!(last - first < 4096, "RSS grew from {first} kB to {last} kB");
+    assert_eq!(l[6], "LIVE 0");
 }

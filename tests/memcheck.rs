@@ -27,7 +27,12 @@ fn valgrind_reports_no_errors_and_no_definite_leaks() {
     for v in ["1.30.19", "3.00.3"] {
         let host_bin = host::host_binary(v, None);
         let mut child = Command::new("valgrind")
-            .args(["--leak-check=full", "--errors-for-leak-kinds=definite", "--error-exitcode=9", "-q"])
+            .args([
+                "--leak-check=full",
+                "--errors-for-leak-kinds=definite",
+                "--error-exitcode=9",
+                "-q",
+            ])
             .arg(&host_bin)
             .arg(host::plugin_dir(v).join("PluginHttpClient.txt"))
             .stdin(Stdio::piped())
@@ -35,11 +40,20 @@ fn valgrind_reports_no_errors_and_no_definite_leaks() {
             .stderr(Stdio::piped())
             .spawn()
             .expect("valgrind");
-        child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
         let out = child.wait_with_output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(0), "{v}: valgrind found errors:\n{stderr}");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{v}: valgrind found errors:\n{stderr}"
+        );
         assert_eq!(stdout.lines().count(), 10, "{v}: {stdout}");
         assert!(stdout.lines().last() == Some("LIVE 0"), "{v}: {stdout}");
         assert!(stderr.contains("host: live objects 0"), "{v}: {stderr}");

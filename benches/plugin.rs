@@ -1,0 +1,668 @@
+//! Performance benchmark (issue 8), NOT part of the test suite: `cargo bench --bench plugin`.
+//!
+//! Everything on 127.0.0.1, in one run, against the test peers of `tests/common/`:
+//! - sequential httpGet / httpPost (small JSON body) over HTTP and HTTPS through the test host
+//!   (`host-2.00.16`) and the plugin, timed by the host's own line output: `#repeat 1 <call>`
+//!   (warm-up, not timed) then `#repeat N <call>`; the time between the two `REPEAT` lines is N
+//!   calls (host start-up and plugin load are outside it);
+//! - the same requests via `core::http::execute` in this process (no host, no ABI layer);
+//! - raw reqwest blocking with one reused client configured like ours (the floor);
+//! - the official plugin's way: a fresh libcurl easy handle per request (`curl_per_call.c`,
+//!   Debian's libcurl/OpenSSL, verification on with the test CA as CAINFO);
+//! - 16 concurrent callers over HTTPS (`host --threads 16`), with the CPU used;
+//! - sendEmail against the local SMTP server (aiosmtpd, implicit TLS): ours pooled through the
+//!   host, lettre pooled in process, lettre one connection per mail, libcurl smtps per mail.
+//!
+//! Every measurement is the best of `BENCH_ROUNDS` (default 3) rounds, the rows of one workload
+//! interleaved within a round (the machine is shared: compare ratios from the same run).
+//! `BENCH_SCALE` (default 1.0) scales every call count. `BENCH_ONLY=http|https|conc|email`
+//! runs one group.
+#[path = "../tests/common/host.rs"]
+mod host;
+#[path = "../tests/common/http_peer.rs"]
+mod http_peer;
+#[path = "../tests/common/smtp_peer.rs"]
+mod smtp_peer;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use PluginHttpClient::core::email::{self, Content, Mail};
+use PluginHttpClient::core::http::{self, HttpConfig, Method, Params, Request};
+
+const VERSION: &str = "2.00.16";
+const JSON_BODY: &str =
+    r#"{"msgtype":"text","text":{"content":"DolphinDB alert: quote delay 3s"}}"#;
+const TIMEOUT_MS: u64 = 5000;
+
+fn env_f64(name: &str, default: f64) -> f64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn scaled(n: usize) -> usize {
+    ((n as f64 * env_f64("BENCH_SCALE", 1.0)) as usize).max(5)
+}
+
+/// One measurement: `calls` in `secs`, and (when known) CPU seconds of the host and of the
+/// peer (this process) over the same interval.
+#[derive(Clone, Copy, Default)]
+struct M {
+    calls: usize,
+    secs: f64,
+    host_cpu: f64,
+    peer_cpu: f64,
+}
+
+impl M {
+    fn rate(&self) -> f64 {
+        self.calls as f64 / self.secs
+    }
+    fn us(&self) -> f64 {
+        1e6 * self.secs / self.calls as f64
+    }
+}
+
+fn best(a: Option<M>, b: M) -> Option<M> {
+    match a {
+        Some(a) if a.rate() >= b.rate() => Some(a),
+        _ => Some(b),
+    }
+}
+
+/// utime + stime of a process, seconds ("self": this process, all its threads).
+fn cpu_of(pid: &str) -> f64 {
+    if pid == "self" {
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+        let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+        return tv(ru.ru_utime) + tv(ru.ru_stime);
+    }
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let tick = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let t = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of stat; `after` starts at field 3
+    (t(11) + t(12)) / tick
+}
+
+struct Host {
+    bin: PathBuf,
+    dir: PathBuf,
+}
+
+impl Host {
+    /// Runs `setup` lines, `#repeat 1 call` (warm-up) and `#repeat n call` in one host process
+    /// with `threads` threads; times the interval between the two REPEAT lines.
+    fn repeat(&self, threads: usize, setup: &[String], call: &str, n: usize) -> M {
+        let mut script = String::new();
+        for s in setup {
+            script.push_str(s);
+            script.push('\n');
+        }
+        script.push_str(&format!("#repeat 1 {call}\n#repeat {n} {call}\n"));
+        let mut child = Command::new(&self.bin)
+            .args(["--threads", &threads.to_string()])
+            .arg(self.dir.join("PluginHttpClient.txt"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn host");
+        let pid = child.id().to_string();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(script.as_bytes()).unwrap();
+        drop(stdin);
+        let out = BufReader::new(child.stdout.take().unwrap());
+        let mut marks = Vec::new();
+        let mut other = Vec::new();
+        for line in out.lines() {
+            let line = line.unwrap();
+            if let Some(rest) = line.strip_prefix("REPEAT ") {
+                marks.push((Instant::now(), cpu_of(&pid), cpu_of("self")));
+                let want = format!(
+                    "ok={} err=0",
+                    threads * if marks.len() == 1 { 1 } else { n }
+                );
+                assert_eq!(rest, want, "host: {call}\nearlier output: {other:?}");
+            } else if !line.starts_with("LOADED") && !line.starts_with("OK") {
+                other.push(line);
+            }
+        }
+        let status = child.wait().unwrap();
+        assert!(
+            status.success() && marks.len() == 2,
+            "host failed: {other:?}"
+        );
+        let (t0, h0, p0) = marks[0];
+        let (t1, h1, p1) = marks[1];
+        M {
+            calls: threads * n,
+            secs: (t1 - t0).as_secs_f64(),
+            host_cpu: h1 - h0,
+            peer_cpu: p1 - p0,
+        }
+    }
+}
+
+/// Builds the C baseline (once) into the target directory.
+fn curl_program() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let out = exe.parent().unwrap().join("curl_per_call");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/curl_per_call.c");
+    let st = Command::new("cc")
+        .args(["-O2", "-Wall"])
+        .arg(&src)
+        .args(["-lcurl", "-o"])
+        .arg(&out)
+        .status()
+        .expect("cc");
+    assert!(
+        st.success(),
+        "building benches/curl_per_call.c failed (apt-get install -y libcurl4-openssl-dev)"
+    );
+    out
+}
+
+fn curl_run(prog: &Path, args: &[&str], n: usize) -> M {
+    let out = Command::new(prog)
+        .arg(args[0])
+        .arg(n.to_string())
+        .args(&args[1..])
+        .output()
+        .expect("run curl_per_call");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "curl_per_call {args:?}: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let secs: f64 = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("SECONDS");
+    M {
+        calls: n,
+        secs,
+        ..M::default()
+    }
+}
+
+fn timed(n: usize, mut f: impl FnMut()) -> M {
+    f(); // warm-up: connection (and TLS session) established
+    let p0 = cpu_of("self");
+    let t0 = Instant::now();
+    for _ in 0..n {
+        f();
+    }
+    M {
+        calls: n,
+        secs: t0.elapsed().as_secs_f64(),
+        peer_cpu: cpu_of("self") - p0,
+        ..M::default()
+    }
+}
+
+fn raw_client(ca_pem: &str) -> reqwest::blocking::Client {
+    // Configured like src/core/http/client_pool.rs builds ours.
+    reqwest::blocking::Client::builder()
+        .use_rustls_tls()
+        .timeout(None::<Duration>)
+        .tcp_keepalive(Duration::from_secs(60))
+        .pool_idle_timeout(Duration::from_secs(90))
+        .http1_title_case_headers()
+        .user_agent("curl/7.47.0")
+        .redirect(reqwest::redirect::Policy::none())
+        .add_root_certificate(reqwest::Certificate::from_pem(ca_pem.as_bytes()).unwrap())
+        .build()
+        .unwrap()
+}
+
+fn raw_call(client: &reqwest::blocking::Client, url: &str, post: bool) {
+    let b = if post {
+        client
+            .post(url)
+            .header("Content-Type", "application/json")
+            .body(JSON_BODY)
+    } else {
+        client.get(url)
+    };
+    let r = b.timeout(Duration::from_millis(TIMEOUT_MS)).send().unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let _ = r.headers().len();
+    let body = r.bytes().unwrap();
+    std::hint::black_box(body);
+}
+
+fn core_request(url: &str, post: bool, ca_file: Option<&str>) -> Request {
+    let config = HttpConfig {
+        ca_file: ca_file.map(str::to_string),
+        ..HttpConfig::default()
+    };
+    Request {
+        method: if post { Method::Post } else { Method::Get },
+        url: url.to_string(),
+        params: post.then(|| Params::Raw(JSON_BODY.as_bytes().to_vec())),
+        timeout_ms: TIMEOUT_MS,
+        headers: if post {
+            vec![("Content-Type".into(), "application/json".into())]
+        } else {
+            vec![]
+        },
+        config,
+    }
+}
+
+fn host_call(url: &str, post: bool, ca_file: Option<&str>) -> String {
+    let config = ca_file
+        .map(|ca| format!(", {{\"caFile\": {}}}", host::lit(ca)))
+        .unwrap_or_default();
+    if post {
+        format!(
+            "httpClient::httpPost({}, {}, {TIMEOUT_MS}, {{\"Content-Type\": \"application/json\"}}{config})",
+            host::lit(url),
+            host::lit(JSON_BODY)
+        )
+    } else if config.is_empty() {
+        format!("httpClient::httpGet({}, , {TIMEOUT_MS})", host::lit(url))
+    } else {
+        format!(
+            "httpClient::httpGet({}, , {TIMEOUT_MS}, {config})",
+            host::lit(url)
+        )
+    }
+}
+
+struct Row {
+    name: String,
+    ours: M,
+    core: Option<M>,
+    raw: Option<M>,
+    curl: Option<M>,
+}
+
+fn fmt_rate(m: Option<M>) -> String {
+    m.map(|m| format!("{:.0}", m.rate()))
+        .unwrap_or_else(|| "–".into())
+}
+
+fn ratio(a: f64, b: Option<M>) -> String {
+    b.map(|b| format!("{:.2}x", a / b.rate()))
+        .unwrap_or_else(|| "–".into())
+}
+
+fn print_table(rows: &[Row]) {
+    println!();
+    println!("| workload (calls/s) | ours: host+plugin | core::execute in-process | raw reqwest, reused client | libcurl per call | ours / libcurl | ours / raw | plugin overhead per call vs raw |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for r in rows {
+        let over = r
+            .raw
+            .map(|raw| {
+                let d = r.ours.us() - raw.us();
+                format!("{:+.0} µs ({:+.0}%)", d, 100.0 * d / raw.us())
+            })
+            .unwrap_or_else(|| "–".into());
+        println!(
+            "| {} | {:.0} | {} | {} | {} | {} | {} | {} |",
+            r.name,
+            r.ours.rate(),
+            fmt_rate(r.core),
+            fmt_rate(r.raw),
+            fmt_rate(r.curl),
+            ratio(r.ours.rate(), r.curl),
+            ratio(r.ours.rate(), r.raw),
+            over
+        );
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else is accepted.
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let rounds = env_f64("BENCH_ROUNDS", 3.0) as usize;
+    let want = |g: &str| only.is_empty() || only.split(',').any(|o| o == g);
+
+    eprintln!("bench: building the plugin, the {VERSION} host and the libcurl baseline…");
+    let host = Host {
+        bin: host::host_binary(VERSION, None),
+        dir: host::plugin_dir(VERSION),
+    };
+    let curl = curl_program();
+    let peer = http_peer::HttpPeer::start();
+    let tmp = std::env::temp_dir().join(format!("httpclient-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let ca_path = tmp.join("http-ca.pem");
+    std::fs::write(&ca_path, peer.ca_pem()).unwrap();
+    let ca = ca_path.to_str().unwrap().to_string();
+    let client = raw_client(peer.ca_pem());
+
+    let (load1, _) = loadavg();
+    println!(
+        "httpClient benchmark — 127.0.0.1, {} CPUs, load average {load1} at start, best of {rounds} rounds",
+        num_cpus()
+    );
+
+    let mut rows: Vec<Row> = Vec::new();
+    let n_pooled = scaled(2000);
+    let n_curl = scaled(400);
+    for (group, tls) in [("http", false), ("https", true)] {
+        if !want(group) {
+            continue;
+        }
+        for post in [false, true] {
+            let base = if tls {
+                peer.https_base_url()
+            } else {
+                peer.base_url()
+            };
+            let url = format!("{base}/echo");
+            let ca_opt = tls.then_some(ca.as_str());
+            let call = host_call(&url, post, ca_opt);
+            let req = core_request(&url, post, ca_opt);
+            let method = if post { "POST" } else { "GET" };
+            let (mut ours, mut core, mut raw, mut cu) = (None, None, None, None);
+            for _ in 0..rounds {
+                raw = best(raw, timed(n_pooled, || raw_call(&client, &url, post)));
+                ours = best(ours, host.repeat(1, &[], &call, n_pooled));
+                core = best(
+                    core,
+                    timed(n_pooled, || {
+                        let r = http::execute(&req).unwrap();
+                        assert_eq!(r.status, 200);
+                    }),
+                );
+                cu = best(
+                    cu,
+                    curl_run(&curl, &["http", &url, method, JSON_BODY, &ca], n_curl),
+                );
+            }
+            rows.push(Row {
+                name: format!(
+                    "{} {} sequential",
+                    if tls { "HTTPS" } else { "HTTP" },
+                    if post { "httpPost (JSON)" } else { "httpGet" }
+                ),
+                ours: ours.unwrap(),
+                core,
+                raw,
+                curl: cu,
+            });
+            eprintln!("bench: {} done", rows.last().unwrap().name);
+        }
+    }
+
+    // 16 concurrent callers over HTTPS.
+    let mut conc_note = String::new();
+    if want("conc") {
+        let url = format!("{}/echo", peer.https_base_url());
+        let call = host_call(&url, true, Some(&ca));
+        let per_thread = scaled(200);
+        let (mut seq, mut ours, mut raw) = (None, None, None);
+        for _ in 0..rounds {
+            seq = best(seq, host.repeat(1, &[], &call, per_thread * 4));
+            ours = best(ours, host.repeat(16, &[], &call, per_thread));
+            raw = best(raw, raw_threads(&client, &url, 16, per_thread));
+        }
+        let (seq, ours) = (seq.unwrap(), ours.unwrap());
+        rows.push(Row {
+            name: "HTTPS httpPost, 16 callers (host --threads 16)".into(),
+            ours,
+            core: None,
+            raw,
+            curl: None,
+        });
+        conc_note = format!(
+            "16 callers vs 1: {:.2}x the calls/s ({:.0} vs {:.0}); CPU over the timed interval: host {:.0}% + peer {:.0}% = {:.0}% of {} cores (sequential: host {:.0}% + peer {:.0}%)",
+            ours.rate() / seq.rate(),
+            ours.rate(),
+            seq.rate(),
+            100.0 * ours.host_cpu / ours.secs,
+            100.0 * ours.peer_cpu / ours.secs,
+            100.0 * (ours.host_cpu + ours.peer_cpu) / ours.secs,
+            num_cpus(),
+            100.0 * seq.host_cpu / seq.secs,
+            100.0 * seq.peer_cpu / seq.secs,
+        );
+        eprintln!("bench: concurrency done");
+    }
+
+    // Host-only floor: a call that does no I/O (parsing, dispatch, result formatting).
+    let floor = host.repeat(1, &[], "httpClient::version()", scaled(20000));
+
+    let mut email_rows = Vec::new();
+    if want("email") {
+        email_rows = email_bench(&host, &curl, &tmp, rounds);
+    }
+
+    print_table(&rows);
+    if !conc_note.is_empty() {
+        println!("\n{conc_note}");
+    }
+    println!(
+        "\nhost floor: httpClient::version() through the host = {:.1} µs per call (script parsing, dispatch, result formatting; no I/O)",
+        floor.us()
+    );
+    if !email_rows.is_empty() {
+        println!();
+        println!(
+            "| sendEmail (mails/s, implicit TLS, aiosmtpd) | mails/s | µs per mail | ours / this |"
+        );
+        println!("|---|---:|---:|---:|");
+        let ours = email_rows[0].1;
+        for (name, m) in &email_rows {
+            println!(
+                "| {name} | {:.0} | {:.0} | {:.2}x |",
+                m.rate(),
+                m.us(),
+                ours.rate() / m.rate()
+            );
+        }
+    }
+    let (load2, _) = loadavg();
+    println!("\nload average at the end: {load2} (shared machine: compare ratios within one run)");
+    let _ = std::fs::remove_dir_all(&tmp);
+    let _ = std::fs::remove_dir_all(&host.dir); // the descriptor + symlink made for this run
+}
+
+fn raw_threads(client: &reqwest::blocking::Client, url: &str, threads: usize, n: usize) -> M {
+    raw_call(client, url, true);
+    let p0 = cpu_of("self");
+    let t0 = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                for _ in 0..n {
+                    raw_call(client, url, true);
+                }
+            });
+        }
+    });
+    M {
+        calls: threads * n,
+        secs: t0.elapsed().as_secs_f64(),
+        peer_cpu: cpu_of("self") - p0,
+        ..M::default()
+    }
+}
+
+fn email_bench(host: &Host, curl: &Path, tmp: &Path, rounds: usize) -> Vec<(String, M)> {
+    use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+    use lettre::transport::smtp::client::{Certificate, SmtpConnection, Tls, TlsParameters};
+    use lettre::transport::smtp::extension::ClientId;
+    use lettre::{SmtpTransport, Transport};
+
+    let user = format!("alerts{}bench.test", '@');
+    let to = format!("ops{}example.test", '@');
+    let peer = smtp_peer::SmtpPeer::start(&user);
+    let port = peer.tls_port;
+    let mail = Mail {
+        user_id: user.clone(),
+        password: peer.password.clone(),
+        recipients: vec![to.clone()],
+        content: Content::SubjectBody {
+            subject: "DolphinDB alert".as_bytes().to_vec(),
+            body: "<b>quote delay</b> 3 s".as_bytes().to_vec(),
+        },
+    };
+    let (envelope, bytes) = email::message::build(&mail).unwrap();
+    let msg_path = tmp.join("mail.eml");
+    std::fs::write(&msg_path, &bytes).unwrap();
+    let ca_pem = std::fs::read(&peer.ca_file).unwrap();
+    let tls = TlsParameters::builder("127.0.0.1".to_string())
+        .add_root_certificate(Certificate::from_pem(&ca_pem).unwrap())
+        .build_rustls()
+        .unwrap();
+    let creds = Credentials::new(user.clone(), peer.password.clone());
+    let pooled = SmtpTransport::builder_dangerous("127.0.0.1")
+        .port(port)
+        .tls(Tls::Wrapper(tls.clone()))
+        .credentials(creds.clone())
+        .authentication(vec![Mechanism::Plain, Mechanism::Login])
+        .build();
+    let setup = vec![format!(
+        "httpClient::emailSmtpConfig(\"bench.test\", \"127.0.0.1\", {port}, {{\"tls\": \"tls\", \"caFile\": {}}})",
+        host::lit(&peer.ca_file)
+    )];
+    let call = format!(
+        "httpClient::sendEmail({}, {}, {}, \"DolphinDB alert\", \"<b>quote delay</b> 3 s\")",
+        host::lit(&user),
+        host::lit(&peer.password),
+        host::lit(&to)
+    );
+    let url = format!("smtps://127.0.0.1:{port}");
+    let (from_arg, to_arg) = (format!("<{user}>"), format!("<{to}>"));
+    let n = scaled(300);
+    let n_conn = scaled(100);
+    let (mut ours, mut lp, mut lc, mut cu) = (None, None, None, None);
+    for _ in 0..rounds {
+        ours = best(ours, host.repeat(1, &setup, &call, n));
+        lp = best(
+            lp,
+            timed(n, || {
+                pooled.send_raw(&envelope, &bytes).unwrap();
+            }),
+        );
+        lc = best(
+            lc,
+            timed(n_conn, || {
+                let mut c = SmtpConnection::connect(
+                    ("127.0.0.1", port),
+                    Some(Duration::from_secs(10)),
+                    &ClientId::Domain("bench".into()),
+                    Some(&tls),
+                    None,
+                )
+                .unwrap();
+                c.auth(&[Mechanism::Plain, Mechanism::Login], &creds)
+                    .unwrap();
+                c.send(&envelope, &bytes).unwrap();
+                c.quit().unwrap();
+            }),
+        );
+        cu = best(
+            cu,
+            curl_run(
+                curl,
+                &[
+                    "smtp",
+                    &url,
+                    &user,
+                    &peer.password,
+                    &from_arg,
+                    &to_arg,
+                    &peer.ca_file,
+                    msg_path.to_str().unwrap(),
+                ],
+                n_conn,
+            ),
+        );
+    }
+    // The same kept-open connection, but the message and its terminator in ONE write
+    // (lettre's `message()` writes them separately: see the README's findings on Nagle).
+    let mut one = None;
+    {
+        use lettre::transport::smtp::commands::{Data, Mail as MailCmd, Rcpt};
+        struct Body(String);
+        impl std::fmt::Display for Body {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        let mut stuffed = String::from_utf8(bytes.clone())
+            .unwrap()
+            .replace("\r\n.", "\r\n..");
+        if stuffed.starts_with('.') {
+            stuffed.insert(0, '.');
+        }
+        stuffed.push_str("\r\n.\r\n");
+        let body = Body(stuffed);
+        let mut c = SmtpConnection::connect(
+            ("127.0.0.1", port),
+            Some(Duration::from_secs(10)),
+            &ClientId::Domain("bench".into()),
+            Some(&tls),
+            None,
+        )
+        .unwrap();
+        c.auth(&[Mechanism::Plain, Mechanism::Login], &creds)
+            .unwrap();
+        for _ in 0..rounds {
+            one = best(
+                one,
+                timed(n, || {
+                    c.command(MailCmd::new(envelope.from().cloned(), vec![]))
+                        .unwrap();
+                    for r in envelope.to() {
+                        c.command(Rcpt::new(r.clone(), vec![])).unwrap();
+                    }
+                    c.command(Data).unwrap();
+                    let resp = c.command(&body).unwrap();
+                    assert!(resp.is_positive());
+                }),
+            );
+        }
+        let _ = c.quit();
+    }
+    eprintln!("bench: email done");
+    vec![
+        (
+            "ours: sendEmail through the host (pooled)".into(),
+            ours.unwrap(),
+        ),
+        (
+            "lettre pooled transport, in process (floor)".into(),
+            lp.unwrap(),
+        ),
+        ("lettre, one connection per mail".into(), lc.unwrap()),
+        (
+            "lettre, one kept-open connection, DATA+terminator in one write".into(),
+            one.unwrap(),
+        ),
+        (
+            "libcurl smtps, one easy handle per mail (official way)".into(),
+            cu.unwrap(),
+        ),
+    ]
+}
+
+fn loadavg() -> (String, String) {
+    let s = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let mut it = s.split_whitespace();
+    (
+        it.next().unwrap_or("?").to_string(),
+        it.next().unwrap_or("?").to_string(),
+    )
+}
+
+fn num_cpus() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}

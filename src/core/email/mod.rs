@@ -3,15 +3,15 @@
 //! - [`provider_table`]: mail domain -> SMTP server (built-in table + `emailSmtpConfig`);
 //! - [`options`]: the `options` dictionary of `emailSmtpConfig` (`tls`, `verifySSL`, ...);
 //! - [`message`]: validation and construction of the bytes sent (subject/body or raw);
-//! - [`transport_pool`]: one pooled lettre transport per server/account/TLS setting;
+//! - [`connection_pool`]: pooled, authenticated SMTP connections per server/account/TLS setting;
 //! - [`send`]: the send itself, its result and the mapping of SMTP errors to messages.
 //!
 //! Errors never contain the password.
+pub mod connection_pool;
 pub mod message;
 pub mod options;
 pub mod provider_table;
 pub mod send;
-pub mod transport_pool;
 
 pub use message::{Content, Mail};
 pub use options::{SmtpOptions, TlsMode};

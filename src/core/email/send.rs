@@ -2,11 +2,9 @@
 //! report the server's answer or a clear error (never containing the password).
 use std::time::Instant;
 
-use lettre::Transport;
-
+use super::connection_pool::{self, effective_tls, TransportKey};
 use super::message::{self, Mail};
 use super::provider_table::lookup;
-use super::transport_pool::{self, effective_tls, TransportKey};
 use crate::core::error::{redact, Error, Result};
 
 /// What a successful send returns (the surface turns it into the result dictionary).
@@ -53,7 +51,7 @@ pub fn send(mail: &Mail) -> Result<SendResult> {
         &mail.password,
         &server.options,
     );
-    let transport = transport_pool::get(&key)?;
+    let transport = connection_pool::get(&key)?;
     match transport.send_raw(&envelope, &bytes) {
         Ok(response) => {
             let code: u16 = response.code().into();
@@ -82,7 +80,7 @@ pub fn send(mail: &Mail) -> Result<SendResult> {
         Err(err) => {
             let failure = describe(&err, &key);
             if failure.auth {
-                transport_pool::forget(&key);
+                connection_pool::forget(&key);
             }
             Err(Error::new(redact(&failure.message, &[&mail.password])))
         }

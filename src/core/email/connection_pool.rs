@@ -240,7 +240,8 @@ fn send_on(
         params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
     }
     let fail = |conn: &mut SmtpConnection, error: SmtpError, first: bool| {
-        let nothing_sent = first && !error.is_response();
+        // no SMTP reply code at all (closed, reset, cut-off reply) to the first command
+        let nothing_sent = first && error.status().is_none();
         conn.abort();
         Attempt {
             error,

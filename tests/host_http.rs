@@ -6,7 +6,7 @@ mod host;
 mod http_peer;
 
 use host::{bytes, entry, lit, parse_ok, run, run_with, text, VERSIONS};
-use http_peer::{closed_port, HttpPeer, BINARY_BODY};
+use http_peer::{closed_port, HttpPeer, ProxyPeer, BINARY_BODY};
 
 fn one(version: &str, call: &str) -> String {
     run(version, call).remove(0)
@@ -214,4 +214,29 @@ fn sixteen_threads_over_https_all_succeed() {
     );
     assert!(r.stderr.contains("host: live objects 0"));
     let _ = std::fs::remove_file(ca);
+}
+
+#[test]
+fn proxy_with_credentials_as_the_official_config_keys() {
+    let peer = HttpPeer::start();
+    let proxy = ProxyPeer::start("alice", "s3cret-pw");
+    let target = format!("{}/echo?via=proxy", peer.base_url());
+    for v in VERSIONS {
+        let lines = run(v, &format!(
+            "httpGet({t}, , 2000, , {{\"proxy\": {p}, \"proxy_username\": \"alice\", \"proxy_password\": \"s3cret-pw\"}})\n\
+             httpGet({t}, , 2000, , {{\"proxy\": {p}, \"proxy_username\": \"alice\", \"proxy_password\": \"wrong-pw\"}})",
+            t = lit(&target),
+            p = lit(&proxy.addr().to_string()),
+        ));
+        assert_eq!(entry(&parse_ok(&lines[0]), "responseCode").1, 200, "{v}");
+        // the proxy's 407 is the server's answer, returned like any other status
+        assert_eq!(entry(&parse_ok(&lines[1]), "responseCode").1, 407, "{v}");
+        let recs = proxy.requests();
+        let last_two = &recs[recs.len() - 2..];
+        assert!(
+            last_two[0].authorized && !last_two[1].authorized,
+            "{v}: {last_two:?}"
+        );
+        assert_eq!(last_two[0].target, target);
+    }
 }

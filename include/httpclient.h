@@ -52,6 +52,10 @@ const char *httpclient_version(void);
 //
 // Returns 0 when a response was received (whatever its status), -1 on failure
 // (`out->error` says why), -2 when `out` is NULL.
+//
+// # Safety
+// Every non-NULL string must be NUL-terminated, `body` must point to `body_len`
+// readable bytes, and `out` to a writable `HttpClientResult`.
 int32_t httpclient_http_request(const char *method,
                                 const char *url,
                                 const uint8_t *body,
@@ -62,6 +66,9 @@ int32_t httpclient_http_request(const char *method,
                                 struct HttpClientResult *out);
 
 // Releases what `httpclient_http_request` put into `result` and zeroes it. NULL is a no-op.
+//
+// # Safety
+// `result` is NULL or a result filled by `httpclient_http_request`.
 void httpclient_free_result(struct HttpClientResult *result);
 
 #ifdef __cplusplus

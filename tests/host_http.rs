@@ -6,7 +6,9 @@ mod host;
 mod http_peer;
 
 use host::{bytes, entry, lit, parse_ok, run, run_with, text, VERSIONS};
-use http_peer::{closed_port, HttpPeer, ProxyPeer, BINARY_BODY};
+use http_peer::{
+    closed_port, large_byte, HttpPeer, ProxyPeer, BINARY_BODY, CHUNKED_PARTS, GZIP_TEXT,
+};
 
 fn one(version: &str, call: &str) -> String {
     run(version, call).remove(0)
@@ -239,4 +241,93 @@ fn proxy_with_credentials_as_the_official_config_keys() {
         );
         assert_eq!(last_two[0].target, target);
     }
+}
+
+#[test]
+fn redirects_decompression_chunking_http2_empty_and_large_bodies() {
+    let peer = HttpPeer::start();
+    let ca = std::env::temp_dir().join(format!("host-http-ca-feat-{}.pem", std::process::id()));
+    std::fs::write(&ca, peer.ca_pem()).unwrap();
+    let u = |path: &str| lit(&format!("{}{path}", peer.base_url()));
+    let size = 20_000_000;
+    let script = [
+        format!("httpGet({})", u("/redirect")),
+        format!(
+            "httpGet({}, , , , {{\"followRedirects\": true}})",
+            u("/redirect")
+        ),
+        format!(
+            "httpGet({}, , 5000, , {{\"followRedirects\": true, \"maxRedirects\": 3}})",
+            u("/redirect-loop")
+        ),
+        format!("httpGet({})", u("/gzip")),
+        format!("httpGet({}, , , , {{\"decompress\": false}})", u("/gzip")),
+        format!("httpGet({})", u("/chunked")),
+        format!("httpGet({})", u("/status/204")),
+        format!("httpGet({})", u("/status/304")),
+        format!("httpGet({})", u(&format!("/large/{size}"))),
+        format!(
+            "httpGet({}, , , , {{\"caFile\": {}}})",
+            lit(&format!("{}/echo", peer.https_base_url())),
+            lit(ca.to_str().unwrap())
+        ),
+        format!(
+            "httpGet({}, , , , {{\"maxResponseBytes\": 1000l}})",
+            u("/large/5000")
+        ),
+        // a 70-character label: refused by the system resolver without any DNS query
+        format!("httpGet(\"http://{}.invalid/\", , 3000)", "n".repeat(70)),
+    ]
+    .join("\n");
+    for v in VERSIONS {
+        let l = run(v, &script);
+        let d: Vec<Option<serde_json::Value>> = l
+            .iter()
+            .map(|x| x.starts_with("OK ").then(|| parse_ok(x)))
+            .collect();
+        let code = |i: usize| {
+            entry(
+                d[i].as_ref()
+                    .unwrap_or_else(|| panic!("{v} line {i}: {}", l[i])),
+                "responseCode",
+            )
+            .1
+            .as_i64()
+            .unwrap()
+        };
+        let body = |i: usize| bytes(entry(d[i].as_ref().unwrap(), "text").1);
+        assert_eq!(code(0), 302, "{v}: redirects are not followed by default");
+        assert_eq!(code(1), 200, "{v}");
+        assert!(l[2].contains("redirect"), "{v}: {}", l[2]);
+        assert_eq!(body(3), GZIP_TEXT.as_bytes(), "{v}");
+        assert_ne!(
+            body(4),
+            GZIP_TEXT.as_bytes(),
+            "{v}: decompress=false keeps the gzip bytes"
+        );
+        assert_eq!(body(5), CHUNKED_PARTS.concat().as_bytes(), "{v}");
+        assert_eq!((code(6), body(6).len()), (204, 0), "{v}");
+        assert_eq!((code(7), body(7).len()), (304, 0), "{v}");
+        let large = body(8);
+        assert_eq!(large.len(), size, "{v}");
+        assert!(
+            large
+                .iter()
+                .enumerate()
+                .step_by(9973)
+                .all(|(i, b)| *b == large_byte(i)),
+            "{v}"
+        );
+        assert!(
+            text(entry(d[9].as_ref().unwrap(), "headers").1).starts_with("HTTP/2 200"),
+            "{v}: HTTP/2 over TLS"
+        );
+        assert!(l[10].contains("maxResponseBytes"), "{v}: {}", l[10]);
+        assert!(
+            l[11].starts_with("ERR RuntimeException: httpClient::httpGet: unknown host"),
+            "{v}: {}",
+            l[11]
+        );
+    }
+    let _ = std::fs::remove_file(ca);
 }

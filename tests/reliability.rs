@@ -454,3 +454,38 @@ fn secrets_never_appear_in_errors_or_logs() {
     }
     println!("secrets: {checked} output lines checked for 5 secrets, none found");
 }
+
+#[test]
+fn smtp_servers_that_answer_garbage_give_a_clear_error() {
+    let garbage_greeting = hostile(|mut s| {
+        let _ = s.write_all(b"HELLO I AM NOT SMTP\r\n");
+        thread::sleep(Duration::from_secs(5));
+    });
+    let garbage_after_greeting = hostile(|mut s| {
+        let _ = s.write_all(b"220 ok\r\n");
+        read_request(&mut s);
+        let _ = s.write_all(b"\x00\xff garbage \r\n999 what\r\n");
+        thread::sleep(Duration::from_secs(5));
+    });
+    let mut script = Vec::new();
+    for (i, port) in [garbage_greeting, garbage_after_greeting]
+        .iter()
+        .enumerate()
+    {
+        script.push(format!(
+            "emailSmtpConfig(\"g{i}.test\", \"127.0.0.1\", {port}, {{\"tls\": \"none\", \"timeout\": 2000}})"
+        ));
+        script.push(format!(
+            "sendEmail(\"u@g{i}.test\", \"pw\", \"r@x.test\", \"s\", \"b\")"
+        ));
+    }
+    let r = run_with("2.00.16", &script.join("\n"), &[], &[]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    for line in [&r.lines[2], &r.lines[4]] {
+        assert!(
+            line.starts_with("ERR RuntimeException: httpClient::sendEmail: "),
+            "{line}"
+        );
+        assert!(line.contains("127.0.0.1"), "names the server: {line}");
+    }
+}

@@ -3,19 +3,36 @@
 use std::error::Error as StdError;
 use std::io;
 
-/// Context of a failed call, for the message.
+/// Context of a call, for the message should it fail. The shown forms of the target are
+/// only computed when a message is built, not on every call.
 pub struct Ctx<'a> {
-    /// The target URL as shown (no query, no user info).
-    pub url: &'a str,
-    /// Host and port of the target (`example.com:443`).
-    pub host: &'a str,
-    /// Host name alone (`example.com`).
-    pub hostname: &'a str,
+    /// The target URL.
+    pub target: &'a reqwest::Url,
     pub timeout_ms: u64,
     pub connect_timeout_ms: Option<u64>,
     pub via_proxy: bool,
     /// While reading the body (after the status and headers arrived).
     pub reading_body: bool,
+}
+
+impl Ctx<'_> {
+    /// The target URL as shown (no query, no user info).
+    pub fn url(&self) -> String {
+        super::url::for_message(self.target)
+    }
+
+    /// Host name alone (`example.com`).
+    pub fn hostname(&self) -> &str {
+        self.target.host_str().unwrap_or("")
+    }
+
+    /// Host and port of the target (`example.com:443`).
+    pub fn host(&self) -> String {
+        match self.target.port_or_known_default() {
+            Some(p) => format!("{}:{p}", self.hostname()),
+            None => self.hostname().to_string(),
+        }
+    }
 }
 
 /// All messages of the source chain joined by `: `, duplicates removed.
@@ -75,7 +92,7 @@ pub fn describe(err: reqwest::Error, ctx: &Ctx) -> String {
             if let Some(ms) = ctx.connect_timeout_ms {
                 return format!(
                     "timeout: could not connect to {}{proxy_note} within connectTimeout={ms} ms",
-                    ctx.host
+                    ctx.host()
                 );
             }
         }
@@ -87,17 +104,18 @@ pub fn describe(err: reqwest::Error, ctx: &Ctx) -> String {
         return if ctx.timeout_ms > 0 {
             format!(
                 "timeout: the request to {} did not complete within {} ms ({phase})",
-                ctx.url, ctx.timeout_ms
+                ctx.url(),
+                ctx.timeout_ms
             )
         } else {
             format!(
                 "timeout: the request to {} timed out ({phase}): {detail}",
-                ctx.url
+                ctx.url()
             )
         };
     }
     if has_io_kind(err, io::ErrorKind::ConnectionRefused) || lower.contains("connection refused") {
-        return format!("connection refused by {}{proxy_note}", ctx.host);
+        return format!("connection refused by {}{proxy_note}", ctx.host());
     }
     if lower.contains("dns error")
         || lower.contains("failed to lookup address")
@@ -107,7 +125,7 @@ pub fn describe(err: reqwest::Error, ctx: &Ctx) -> String {
     {
         return format!(
             "unknown host: cannot resolve '{}'{proxy_note}: {detail}",
-            ctx.hostname
+            ctx.hostname()
         );
     }
     if lower.contains("invalid peer certificate")
@@ -119,25 +137,25 @@ pub fn describe(err: reqwest::Error, ctx: &Ctx) -> String {
             "TLS certificate verification failed for {}: {detail}. If the server uses a \
              self-signed or private CA certificate, pass config caFile=<path to the CA's PEM \
              file>, or verifySSL=false to skip verification (insecure)",
-            ctx.host
+            ctx.host()
         );
     }
     if lower.contains("tls") || lower.contains("handshake") || lower.contains("alert") {
-        return format!("TLS failure with {}{proxy_note}: {detail}", ctx.host);
+        return format!("TLS failure with {}{proxy_note}: {detail}", ctx.host());
     }
     if err.is_redirect() {
-        return format!("too many redirects from {}: {detail}", ctx.url);
+        return format!("too many redirects from {}: {detail}", ctx.url());
     }
     if err.is_connect() {
-        return format!("cannot connect to {}{proxy_note}: {detail}", ctx.host);
+        return format!("cannot connect to {}{proxy_note}: {detail}", ctx.host());
     }
     if ctx.reading_body {
         return format!(
             "failed reading the response body from {}: {detail}",
-            ctx.url
+            ctx.url()
         );
     }
-    format!("request to {} failed{proxy_note}: {detail}", ctx.url)
+    format!("request to {} failed{proxy_note}: {detail}", ctx.url())
 }
 
 /// Describes an I/O error from reading the body (which usually wraps a `reqwest::Error`).
@@ -148,24 +166,24 @@ pub fn describe_io(err: &io::Error, ctx: &Ctx) -> String {
             if re.is_timeout() || detail.to_ascii_lowercase().contains("timed out") {
                 return format!(
                     "timeout: the request to {} did not complete within {} ms (while reading the response body)",
-                    ctx.url, ctx.timeout_ms
+                    ctx.url(), ctx.timeout_ms
                 );
             }
             return format!(
                 "failed reading the response body from {}: {detail}",
-                ctx.url
+                ctx.url()
             );
         }
     }
     if err.kind() == io::ErrorKind::TimedOut {
         return format!(
             "timeout: the request to {} did not complete within {} ms (while reading the response body)",
-            ctx.url, ctx.timeout_ms
+            ctx.url(), ctx.timeout_ms
         );
     }
     format!(
         "failed reading the response body from {}: {}",
-        ctx.url,
+        ctx.url(),
         chain(err)
     )
 }

@@ -97,15 +97,12 @@ fn execute_inner(req: &Request) -> Result<Response> {
             parsed.scheme()
         )));
     }
-    let shown_url = for_message(&parsed);
-    let hostname = match parsed.host_str() {
-        Some(h) if !h.is_empty() => h.to_string(),
-        _ => return Err(Error::new(format!("invalid URL '{shown_url}': no host"))),
-    };
-    let host = match parsed.port_or_known_default() {
-        Some(p) => format!("{hostname}:{p}"),
-        None => hostname.clone(),
-    };
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(Error::new(format!(
+            "invalid URL '{}': no host",
+            for_message(&parsed)
+        )));
+    }
 
     let mut headers = reqwest::header::HeaderMap::with_capacity(req.headers.len() + 1);
     for (name, value) in &req.headers {
@@ -122,7 +119,7 @@ fn execute_inner(req: &Request) -> Result<Response> {
 
     let client = client_for(&req.config)?;
     let mut builder = client
-        .request(req.method.as_reqwest(), parsed)
+        .request(req.method.as_reqwest(), parsed.clone())
         .headers(headers);
     if let Some(b) = body {
         builder = builder.body(b);
@@ -131,9 +128,7 @@ fn execute_inner(req: &Request) -> Result<Response> {
         builder = builder.timeout(Duration::from_millis(req.timeout_ms));
     }
     let mut ctx = Ctx {
-        url: &shown_url,
-        host: &host,
-        hostname: &hostname,
+        target: &parsed,
         timeout_ms: req.timeout_ms,
         connect_timeout_ms: req.config.connect_timeout_ms,
         via_proxy: req.config.proxy.is_some(),
@@ -149,8 +144,9 @@ fn execute_inner(req: &Request) -> Result<Response> {
     let limit = req.config.max_response_bytes;
     let body = read_body(&mut resp, hint, limit).map_err(|e| match e {
         BodyError::TooLarge => Error::new(format!(
-            "the response body from {shown_url} exceeds maxResponseBytes={limit} bytes; \
-             raise config maxResponseBytes (0 = unlimited) to accept it"
+            "the response body from {} exceeds maxResponseBytes={limit} bytes; \
+             raise config maxResponseBytes (0 = unlimited) to accept it",
+            ctx.url()
         )),
         BodyError::Io(io) => Error::new(describe_io(&io, &ctx)),
     })?;

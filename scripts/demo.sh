@@ -37,3 +37,8 @@ echo "== message/send with the token (the tutorial's JSON)"
 httpClient::httpPost("$base/cgi-bin/message/send?access_token=$token", "{\"touser\":\"@all\",\"agentid\":1000002,\"msgtype\":\"text\",\"text\":{\"content\":\"DolphinDB 告警: 行情延迟 3 秒\"}}", 1000, {"Content-Type": "application/json"})
 httpClient::httpPost("$base/cgi-bin/message/send?access_token=stale", "{\"text\":{\"content\":\"x\"}}", 1000)
 SCRIPT
+echo "== the same with the built-in wecomSend: token fetched once, cached, reused"
+"$host" "$dir/PluginHttpClient.txt" <<SCRIPT
+httpClient::wecomSend("demo-corp", "demo-secret", "message/send", "{\"touser\":\"@all\",\"agentid\":1000002,\"msgtype\":\"text\",\"text\":{\"content\":\"wecomSend 1\"}}", {"baseUrl": "$base"})
+httpClient::wecomSend("demo-corp", "demo-secret", "message/send", "{\"touser\":\"@all\",\"agentid\":1000002,\"msgtype\":\"text\",\"text\":{\"content\":\"wecomSend 2\"}}", {"baseUrl": "$base"})
+SCRIPT

@@ -27,6 +27,7 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/cgi-bin/gettoken" and q.get("corpsecret") == ["demo-secret"]:
             token = secrets.token_hex(16)
             TOKENS.add(token)
+            print(f"demo peer issued an access_token ({len(TOKENS)} so far)", file=sys.stderr, flush=True)
             return self.answer({"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200})
         self.answer({"errcode": 40001, "errmsg": "invalid credential"})
 

@@ -7,6 +7,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body are written separately: without TCP_NODELAY, Nagle holds the body
+    # until the client's delayed ACK (40 ms per keep-alive request)
+    disable_nagle_algorithm = True
 
     def _reply(self):
         n = int(self.headers.get("Content-Length") or 0)

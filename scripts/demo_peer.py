@@ -12,6 +12,9 @@ TOKENS = set()
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body are written separately: without TCP_NODELAY, Nagle holds the body
+    # until the client's delayed ACK (40 ms per keep-alive request)
+    disable_nagle_algorithm = True
 
     def answer(self, obj):
         body = json.dumps(obj, ensure_ascii=False).encode()

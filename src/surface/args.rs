@@ -84,14 +84,6 @@ impl<'a> Args<'a> {
             Some(v) => T::from_ddb(v, param).map(Some),
         }
     }
-
-    /// Whether argument `i` was given at all (not omitted, not Nothing, not NULL).
-    pub fn given(&self, i: usize) -> bool {
-        !matches!(
-            self.values.get(i),
-            None | Some(Ddb::Nothing) | Some(Ddb::Null(_))
-        )
-    }
 }
 
 /// A STRING scalar as bytes (DolphinDB strings need not be UTF-8).

@@ -83,11 +83,6 @@ pub fn client_for(config: &HttpConfig) -> Result<Client> {
     Ok(result)
 }
 
-/// Number of cached clients (for tests and diagnostics).
-pub fn cached_clients() -> usize {
-    pool().read().unwrap_or_else(|e| e.into_inner()).len()
-}
-
 fn build(key: &ClientKey) -> Result<Client> {
     let mut b = Client::builder()
         .use_rustls_tls()

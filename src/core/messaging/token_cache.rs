@@ -136,11 +136,3 @@ pub fn invalidate(key: &TokenKey, stale: &str) {
         st.token = None;
     }
 }
-
-/// Forgets every cached token (all platforms, all keys).
-pub fn clear() {
-    let map = slots().lock().unwrap_or_else(|p| p.into_inner());
-    for slot in map.values() {
-        slot.state.lock().unwrap_or_else(|p| p.into_inner()).token = None;
-    }
-}

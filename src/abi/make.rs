@@ -1,24 +1,33 @@
 //! Building result objects with the server's own factories (`Util::createConstant`,
 //! `Util::createDictionary`) and setters, so the server owns and frees them as usual.
-use super::object::Sp;
+use super::object::{vfn, Sp};
 use super::server::{CreateDict4, CreateDict5, CreateDict7, Obj, Server};
 use super::value::Out;
 use std::ffi::c_void;
-
-fn vslot<F: Copy>(obj: *mut Obj, slot: usize) -> F {
-    // SAFETY: obj is a live object just created by the server; F is the signature of the
-    // method the facts put at `slot` (checked by the callers below).
-    unsafe {
-        let vtable = *(obj as *const *const *const c_void);
-        std::mem::transmute_copy::<*const c_void, F>(&*vtable.add(slot))
-    }
-}
 
 fn scalar<'s>(server: &'s Server, data_type: i32) -> Option<Sp<'s>> {
     // SAFETY: Util::createConstant(DATA_TYPE, int) returns a new unowned scalar (or null).
     let obj = unsafe { (server.create_constant)(data_type, 0) };
     // SAFETY: obj is live and unowned: adopt it into a fresh Counter.
     (!obj.is_null()).then(|| unsafe { Sp::adopt(server, obj) })
+}
+
+/// A new scalar of `data_type` set to `value` through the setter at `slot`; `T` is the
+/// setter's parameter type (int, long long, double, char) for that scalar type.
+fn scalar_with<'s, T: Copy>(
+    server: &'s Server,
+    data_type: i32,
+    slot: usize,
+    value: T,
+) -> Option<Sp<'s>> {
+    let sp = scalar(server, data_type)?;
+    // SAFETY: `slot` is the setter taking a `T` (the callers pair each scalar type with
+    // its setter and parameter type), called on the live scalar just created.
+    unsafe {
+        let set: unsafe extern "C" fn(*mut Obj, T) = vfn(sp.obj(), slot);
+        set(sp.obj(), value)
+    };
+    Some(sp)
 }
 
 fn string<'s>(server: &'s Server, bytes: &[u8]) -> Option<Sp<'s>> {
@@ -31,7 +40,8 @@ fn string<'s>(server: &'s Server, bytes: &[u8]) -> Option<Sp<'s>> {
         "DolphinString fits the buffer"
     );
     type SetString = unsafe extern "C" fn(*mut Obj, *const u8);
-    let set: SetString = vslot(sp.obj(), server.facts.slots.set_string);
+    // SAFETY: setString(const DolphinString&) of the live STRING scalar just created.
+    let set: SetString = unsafe { vfn(sp.obj(), server.facts.slots.set_string) };
     // SAFETY: buf is an aligned DolphinString initialised as an empty inline string
     // (bytes from the facts); the server's own assign fills it, setString copies it, and
     // the server's clear releases any buffer assign allocated.
@@ -83,7 +93,8 @@ fn dictionary<'s>(server: &'s Server, entries: &[(String, Out)]) -> Option<Sp<'s
     // SAFETY: obj is live and unowned.
     let dict = unsafe { Sp::adopt(server, obj) };
     type Set = unsafe extern "C" fn(*mut Obj, *const *mut u8, *const *mut u8) -> bool;
-    let set: Set = vslot(dict.obj(), server.facts.slots.set_key_value);
+    // SAFETY: set(const ConstantSP&, const ConstantSP&) -> bool of the live dictionary.
+    let set: Set = unsafe { vfn(dict.obj(), server.facts.slots.set_key_value) };
     for (key, value) in entries {
         let k = string(server, key.as_bytes())?;
         let v = make(server, value)?;
@@ -101,40 +112,10 @@ pub(crate) fn make<'s>(server: &'s Server, out: &Out) -> Option<Sp<'s>> {
     match out {
         Out::Str(b) => string(server, b),
         Out::Dict(entries) => dictionary(server, entries),
-        Out::Int(v) => {
-            let sp = scalar(server, e.dt_int)?;
-            // SAFETY: setInt(int) on an INT scalar.
-            unsafe {
-                vslot::<unsafe extern "C" fn(*mut Obj, i32)>(sp.obj(), s.set_int)(sp.obj(), *v)
-            };
-            Some(sp)
-        }
-        Out::Long(v) => {
-            let sp = scalar(server, e.dt_long)?;
-            // SAFETY: setLong(long long) on a LONG scalar.
-            unsafe {
-                vslot::<unsafe extern "C" fn(*mut Obj, i64)>(sp.obj(), s.set_long)(sp.obj(), *v)
-            };
-            Some(sp)
-        }
-        Out::Double(v) => {
-            let sp = scalar(server, e.dt_double)?;
-            // SAFETY: setDouble(double) on a DOUBLE scalar.
-            unsafe {
-                vslot::<unsafe extern "C" fn(*mut Obj, f64)>(sp.obj(), s.set_double)(sp.obj(), *v)
-            };
-            Some(sp)
-        }
-        Out::Bool(v) => {
-            let sp = scalar(server, e.dt_bool)?;
-            // SAFETY: setBool(char) on a BOOL scalar.
-            unsafe {
-                vslot::<unsafe extern "C" fn(*mut Obj, i8)>(sp.obj(), s.set_bool)(
-                    sp.obj(),
-                    i8::from(*v),
-                )
-            };
-            Some(sp)
-        }
+        // setInt(int), setLong(long long), setDouble(double), setBool(char)
+        Out::Int(v) => scalar_with(server, e.dt_int, s.set_int, *v),
+        Out::Long(v) => scalar_with(server, e.dt_long, s.set_long, *v),
+        Out::Double(v) => scalar_with(server, e.dt_double, s.set_double, *v),
+        Out::Bool(v) => scalar_with(server, e.dt_bool, s.set_bool, i8::from(*v)),
     }
 }

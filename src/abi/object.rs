@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 /// # Safety
 /// `obj` must be a live DolphinDB object and `F` the exact signature (Itanium ABI, `this`
 /// first, hidden return pointer before it) of the virtual method the facts put at `slot`.
-unsafe fn vfn<F: Copy>(obj: *const Obj, slot: usize) -> F {
+pub(super) unsafe fn vfn<F: Copy>(obj: *const Obj, slot: usize) -> F {
     // SAFETY: a live object starts with its vtable pointer; the slot exists per the facts.
     unsafe {
         let vtable = *(obj as *const *const *const c_void);

@@ -5,16 +5,38 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     message: String,
+    /// The caller passed something wrong (raised as IllegalArgumentException), as opposed
+    /// to a call that was fine but failed (network, server answer: RuntimeException).
+    argument: bool,
 }
 
 impl Error {
+    /// A failure of a well-formed call.
     pub fn new(message: impl Into<String>) -> Self {
         Error {
             message: message.into(),
+            argument: false,
+        }
+    }
+    /// A bad argument, found by the core's own validation.
+    pub fn argument(message: impl Into<String>) -> Self {
+        Error {
+            message: message.into(),
+            argument: true,
         }
     }
     pub fn message(&self) -> &str {
         &self.message
+    }
+    pub fn is_argument(&self) -> bool {
+        self.argument
+    }
+    /// The same kind of error with another message (context added, secrets removed).
+    pub fn with_message(&self, message: impl Into<String>) -> Self {
+        Error {
+            message: message.into(),
+            argument: self.argument,
+        }
     }
 }
 

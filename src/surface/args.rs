@@ -27,7 +27,11 @@ impl Failure {
 
 impl From<crate::core::Error> for Failure {
     fn from(e: crate::core::Error) -> Failure {
-        Failure::runtime(e.message())
+        if e.is_argument() {
+            Failure::argument(e.message())
+        } else {
+            Failure::runtime(e.message())
+        }
     }
 }
 

@@ -34,7 +34,7 @@ impl std::fmt::Debug for Mail {
 
 fn refuse_crlf(what: &str, value: &str) -> Result<()> {
     if value.contains(['\r', '\n']) {
-        return Err(Error::new(format!(
+        return Err(Error::argument(format!(
             "{what} must not contain CR or LF characters"
         )));
     }
@@ -44,11 +44,11 @@ fn refuse_crlf(what: &str, value: &str) -> Result<()> {
 /// The address of `userId` (which must be a plain `user@domain`).
 pub fn sender_address(user_id: &str) -> Result<Address> {
     if user_id.is_empty() {
-        return Err(Error::new("userId must be a non-empty string"));
+        return Err(Error::argument("userId must be a non-empty string"));
     }
     refuse_crlf("userId", user_id)?;
     user_id.trim().parse::<Address>().map_err(|_| {
-        Error::new(format!(
+        Error::argument(format!(
             "userId \"{}\" is not a valid e-mail address",
             user_id.escape_debug()
         ))
@@ -58,14 +58,14 @@ pub fn sender_address(user_id: &str) -> Result<Address> {
 /// The addresses of the recipients (at least one).
 pub fn recipient_addresses(recipients: &[String]) -> Result<Vec<Address>> {
     if recipients.is_empty() {
-        return Err(Error::new("recipient must name at least one address"));
+        return Err(Error::argument("recipient must name at least one address"));
     }
     recipients
         .iter()
         .map(|r| {
             refuse_crlf("recipient", r)?;
             r.trim().parse::<Address>().map_err(|_| {
-                Error::new(format!(
+                Error::argument(format!(
                     "recipient \"{}\" is not a valid e-mail address",
                     r.escape_debug()
                 ))
@@ -101,10 +101,11 @@ fn build_subject_body(
     subject: &[u8],
     body: &[u8],
 ) -> Result<Vec<u8>> {
-    let subject =
-        std::str::from_utf8(subject).map_err(|_| Error::new("subject is not valid UTF-8 text"))?;
+    let subject = std::str::from_utf8(subject)
+        .map_err(|_| Error::argument("subject is not valid UTF-8 text"))?;
     refuse_crlf("subject", subject)?;
-    let body = std::str::from_utf8(body).map_err(|_| Error::new("body is not valid UTF-8 text"))?;
+    let body =
+        std::str::from_utf8(body).map_err(|_| Error::argument("body is not valid UTF-8 text"))?;
     let mut builder = Message::builder()
         .from(Mailbox::new(None, from))
         .subject(subject)
@@ -165,10 +166,10 @@ fn check_raw(raw: &[u8], from: &Address, to: &[Address]) -> Result<()> {
         .map(|(_, v)| v.as_str())
         .collect();
     if froms.is_empty() {
-        return Err(Error::new("The 'From:' field of msg is required."));
+        return Err(Error::argument("The 'From:' field of msg is required."));
     }
     if froms.len() > 1 || !same_address(bare_address(froms[0]), from.as_ref()) {
-        return Err(Error::new(
+        return Err(Error::argument(
             "Sender email specified in the 'From:' field of msg must match userId.",
         ));
     }
@@ -177,7 +178,7 @@ fn check_raw(raw: &[u8], from: &Address, to: &[Address]) -> Result<()> {
         .filter(|(n, _)| n.eq_ignore_ascii_case("To"))
         .collect();
     if tos.is_empty() {
-        return Err(Error::new("The 'To:' field of msg is required."));
+        return Err(Error::argument("The 'To:' field of msg is required."));
     }
     let mut listed: Vec<String> = tos
         .iter()
@@ -192,7 +193,7 @@ fn check_raw(raw: &[u8], from: &Address, to: &[Address]) -> Result<()> {
     listed.sort();
     wanted.sort();
     if listed != wanted {
-        return Err(Error::new(
+        return Err(Error::argument(
             "Receiver email specified in the 'To:' field of msg must match recipient.",
         ));
     }

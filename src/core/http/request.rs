@@ -65,7 +65,8 @@ pub struct Request {
 /// errors saying what happened (timeout, connection refused, unknown host, TLS).
 pub fn execute(req: &Request) -> Result<Response> {
     let secret = req.config.proxy_password.as_deref();
-    execute_inner(req).map_err(|e| Error::new(redact(e.message(), &[secret.unwrap_or_default()])))
+    execute_inner(req)
+        .map_err(|e| e.with_message(redact(e.message(), &[secret.unwrap_or_default()])))
 }
 
 fn execute_inner(req: &Request) -> Result<Response> {
@@ -89,10 +90,10 @@ fn execute_inner(req: &Request) -> Result<Response> {
     }
     let parsed = reqwest::Url::parse(&url).map_err(|e| {
         let shown = url.split(['?', '#']).next().unwrap_or("");
-        Error::new(format!("invalid URL '{shown}': {e}"))
+        Error::argument(format!("invalid URL '{shown}': {e}"))
     })?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(Error::new(format!(
+        return Err(Error::argument(format!(
             "unsupported URL scheme '{}': only http and https are supported",
             parsed.scheme()
         )));
@@ -108,9 +109,9 @@ fn execute_inner(req: &Request) -> Result<Response> {
     for (name, value) in &req.headers {
         validate_header(name, value)?;
         let n = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| Error::new(format!("invalid header name '{name}'")))?;
+            .map_err(|_| Error::argument(format!("invalid header name '{name}'")))?;
         let v = HeaderValue::from_str(value)
-            .map_err(|_| Error::new(format!("invalid value for header '{name}'")))?;
+            .map_err(|_| Error::argument(format!("invalid value for header '{name}'")))?;
         headers.append(n, v);
     }
     if form && !headers.contains_key(CONTENT_TYPE) {

@@ -24,7 +24,7 @@ pub(crate) struct TokenPlatform {
 
 /// Sends `req`, parses the answer; errors are stripped of `secrets`.
 pub(crate) fn send(platform: &str, req: &Request, secrets: &[&str]) -> Result<Answer> {
-    let resp = execute(req).map_err(|e| Error::new(redact(e.message(), secrets)))?;
+    let resp = execute(req).map_err(|e| e.with_message(redact(e.message(), secrets)))?;
     parse_answer(platform, resp, secrets)
 }
 
@@ -58,7 +58,7 @@ fn fetch_token(
         cfg,
     );
     let ans = send(p.name, &req, &[secret])
-        .map_err(|e| Error::new(format!("{} gettoken failed: {}", p.name, e.message())))?;
+        .map_err(|e| e.with_message(format!("{} gettoken failed: {}", p.name, e.message())))?;
     if ans.errcode != 0 {
         return Err(Error::new(format!(
             "{} gettoken failed: errcode {}, errmsg '{}'",
@@ -92,16 +92,19 @@ pub(crate) fn check_credentials(
     api: &str,
 ) -> Result<()> {
     if id.trim().is_empty() {
-        return Err(Error::new(format!("{} must not be empty", p.id_label)));
+        return Err(Error::argument(format!("{} must not be empty", p.id_label)));
     }
     if secret.is_empty() {
-        return Err(Error::new(format!("{} must not be empty", p.secret_label)));
+        return Err(Error::argument(format!(
+            "{} must not be empty",
+            p.secret_label
+        )));
     }
     if api.trim().trim_matches('/').is_empty() {
-        return Err(Error::new("api must not be empty"));
+        return Err(Error::argument("api must not be empty"));
     }
     if api.contains(['?', '#']) || api.chars().any(|c| c.is_whitespace()) {
-        return Err(Error::new(format!(
+        return Err(Error::argument(format!(
             "api '{api}' must be a path such as 'message/send', without '?', '#' or spaces"
         )));
     }

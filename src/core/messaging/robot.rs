@@ -123,12 +123,12 @@ pub fn robot_send(
     let webhook = webhook.trim();
     let secret = secret.filter(|s| !s.is_empty());
     if webhook.is_empty() {
-        return Err(Error::new("webhook must not be empty"));
+        return Err(Error::argument("webhook must not be empty"));
     }
     let mut url = match kind {
         RobotKind::Wecom if !is_url(webhook) => {
             if webhook.contains(['/', '?', '&', '#']) || webhook.chars().any(char::is_whitespace) {
-                return Err(Error::new(
+                return Err(Error::argument(
                     "a wecom webhook is the robot URL or its bare key",
                 ));
             }
@@ -140,7 +140,7 @@ pub fn robot_send(
             )
         }
         _ if !is_url(webhook) => {
-            return Err(Error::new(format!(
+            return Err(Error::argument(format!(
                 "the {} webhook must be a URL (http:// or https://)",
                 kind.name()
             )))
@@ -165,7 +165,7 @@ pub fn robot_send(
 
     match (kind, secret) {
         (RobotKind::Wecom, Some(_)) => {
-            return Err(Error::new(
+            return Err(Error::argument(
                 "WeCom robots are not signed: leave secret empty",
             ))
         }
@@ -177,13 +177,13 @@ pub fn robot_send(
         }
         (RobotKind::Feishu, Some(s)) => {
             let mut v: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
-                Error::new(format!(
+                Error::argument(format!(
                     "content starts with '{{' but is not valid JSON: {e}"
                 ))
             })?;
-            let obj = v
-                .as_object_mut()
-                .ok_or_else(|| Error::new("content starts with '{' but is not a JSON object"))?;
+            let obj = v.as_object_mut().ok_or_else(|| {
+                Error::argument("content starts with '{' but is not a JSON object")
+            })?;
             let ts = now().as_secs();
             obj.insert(
                 "timestamp".into(),

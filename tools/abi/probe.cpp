@@ -14,8 +14,7 @@
 #include "CoreConcept.h"
 #include "DolphinString.h"
 #include "Exceptions.h"
-#include "SmartPointer.h"
-#include "Util.h"
+#include "Util.h"  // brings the smart pointer and Counter declarations too
 
 namespace ddb {}
 using namespace ddb;  // 3.00.3 and later put everything in namespace ddb

@@ -78,23 +78,31 @@ mod tests {
 
 macro_rules! plugin_functions {
     ($($symbol:ident: $name:literal, $min:literal..=$max:literal, $syntax:literal => $handler:path;)*) => {
+        /// The functions' descriptor facts and handlers, one static each.
+        mod table {
+            use super::*;
+            $(
+                #[allow(non_upper_case_globals)]
+                pub static $symbol: PluginFunction = PluginFunction {
+                    name: $name,
+                    symbol: stringify!($symbol),
+                    min_args: $min,
+                    max_args: $max,
+                    syntax: $syntax,
+                    handler: $handler,
+                };
+            )*
+        }
+
         /// Every function of the plugin, in descriptor order.
-        pub static FUNCTIONS: &[PluginFunction] = &[$(PluginFunction {
-            name: $name,
-            symbol: stringify!($symbol),
-            min_args: $min,
-            max_args: $max,
-            syntax: $syntax,
-            handler: $handler,
-        }),*];
+        pub static FUNCTIONS: &[&PluginFunction] = &[$(&table::$symbol),*];
 
         mod run {
             use super::*;
             $(
                 #[allow(non_snake_case)]
                 pub fn $symbol(values: &[Ddb]) -> Outcome {
-                    let f = FUNCTIONS.iter().find(|f| f.symbol == stringify!($symbol)).expect("listed");
-                    dispatch(f, values)
+                    dispatch(&table::$symbol, values)
                 }
             )*
         }

@@ -39,6 +39,16 @@ static double now(void) {
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Error buffer, timeout, and TLS verified against the test CA, as our calls are. */
+static void common_options(CURL* c, char* err, const char* ca) {
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+}
+
 /* What the official plugin does per httpGet/httpPost: easy_init, options, perform, cleanup. */
 static int http_once(const char* url, int post, const char* body, const char* ca) {
     CURL* c = curl_easy_init();
@@ -49,12 +59,7 @@ static int http_once(const char* url, int post, const char* body, const char* ca
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, sink);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+    common_options(c, err, ca);
     if (post) {
         hdr = curl_slist_append(hdr, "Content-Type: application/json");
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
@@ -88,12 +93,7 @@ static int smtp_once(const char* url, const char* user, const char* pwd, const c
     curl_easy_setopt(c, CURLOPT_READFUNCTION, source);
     curl_easy_setopt(c, CURLOPT_READDATA, &up);
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+    common_options(c, err, ca);
     CURLcode rc = curl_easy_perform(c);
     curl_easy_cleanup(c);
     curl_slist_free_all(rcpt);

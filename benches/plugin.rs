@@ -503,6 +503,21 @@ fn email_bench(host: &Host, curl: &Path, tmp: &Path, rounds: usize) -> Vec<(Stri
     use lettre::transport::smtp::extension::ClientId;
     use lettre::{SmtpTransport, Transport};
 
+    /// A new implicit-TLS SMTP connection to the local peer, authenticated.
+    fn smtp_connect(port: u16, tls: &TlsParameters, creds: &Credentials) -> SmtpConnection {
+        let mut c = SmtpConnection::connect(
+            ("127.0.0.1", port),
+            Some(Duration::from_secs(10)),
+            &ClientId::Domain("bench".into()),
+            Some(tls),
+            None,
+        )
+        .unwrap();
+        c.auth(&[Mechanism::Plain, Mechanism::Login], creds)
+            .unwrap();
+        c
+    }
+
     let user = format!("alerts{}bench.test", '@');
     let to = format!("ops{}example.test", '@');
     let peer = smtp_peer::SmtpPeer::start(&user);
@@ -557,16 +572,7 @@ fn email_bench(host: &Host, curl: &Path, tmp: &Path, rounds: usize) -> Vec<(Stri
         lc = best(
             lc,
             timed(n_conn, || {
-                let mut c = SmtpConnection::connect(
-                    ("127.0.0.1", port),
-                    Some(Duration::from_secs(10)),
-                    &ClientId::Domain("bench".into()),
-                    Some(&tls),
-                    None,
-                )
-                .unwrap();
-                c.auth(&[Mechanism::Plain, Mechanism::Login], &creds)
-                    .unwrap();
+                let mut c = smtp_connect(port, &tls, &creds);
                 c.send(&envelope, &bytes).unwrap();
                 c.quit().unwrap();
             }),
@@ -608,16 +614,7 @@ fn email_bench(host: &Host, curl: &Path, tmp: &Path, rounds: usize) -> Vec<(Stri
         }
         stuffed.push_str("\r\n.\r\n");
         let body = Body(stuffed);
-        let mut c = SmtpConnection::connect(
-            ("127.0.0.1", port),
-            Some(Duration::from_secs(10)),
-            &ClientId::Domain("bench".into()),
-            Some(&tls),
-            None,
-        )
-        .unwrap();
-        c.auth(&[Mechanism::Plain, Mechanism::Login], &creds)
-            .unwrap();
+        let mut c = smtp_connect(port, &tls, &creds);
         for _ in 0..rounds {
             one = best(
                 one,

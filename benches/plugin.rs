@@ -91,63 +91,158 @@ fn cpu_of(pid: &str) -> f64 {
     (t(11) + t(12)) / tick
 }
 
+/// Reads a measured process's output: the first `REPEAT` line ends the warm-up, the second the
+/// `calls` timed calls (start-up, loading and the first connection stay outside the interval).
+fn run_marked(
+    mut cmd: Command,
+    stdin_script: Option<String>,
+    (warm, calls): (usize, usize),
+    what: &str,
+) -> M {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn measured process");
+    let pid = child.id().to_string();
+    let mut stdin = child.stdin.take().unwrap();
+    if let Some(script) = stdin_script {
+        stdin.write_all(script.as_bytes()).unwrap();
+    }
+    drop(stdin);
+    let out = BufReader::new(child.stdout.take().unwrap());
+    let mut marks = Vec::new();
+    let mut other = Vec::new();
+    for line in out.lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("REPEAT ") {
+            marks.push((Instant::now(), cpu_of(&pid), cpu_of("self")));
+            let want = if marks.len() == 1 { warm } else { calls };
+            assert_eq!(
+                rest,
+                format!("ok={want} err=0"),
+                "{what}\nearlier output: {other:?}"
+            );
+        } else if !line.starts_with("LOADED") && !line.starts_with("OK") {
+            other.push(line);
+        }
+    }
+    let status = child.wait().unwrap();
+    assert!(
+        status.success() && marks.len() == 2,
+        "{what} failed: {other:?}"
+    );
+    let (t0, h0, p0) = marks[0];
+    let (t1, h1, p1) = marks[1];
+    M {
+        calls,
+        secs: (t1 - t0).as_secs_f64(),
+        host_cpu: h1 - h0,
+        peer_cpu: p1 - p0,
+    }
+}
+
 struct Host {
     bin: PathBuf,
     dir: PathBuf,
 }
 
 impl Host {
-    /// Runs `setup` lines, `#repeat 1 call` (warm-up) and `#repeat n call` in one host process
-    /// with `threads` threads; times the interval between the two REPEAT lines.
-    fn repeat(&self, threads: usize, setup: &[String], call: &str, n: usize) -> M {
+    fn command(&self, threads: usize) -> Command {
+        let mut cmd = Command::new(&self.bin);
+        cmd.args(["--threads", &threads.to_string()])
+            .arg(self.dir.join("PluginHttpClient.txt"));
+        cmd
+    }
+
+    /// `setup` lines, `#repeat 1 call` (warm-up) and `#repeat n call`.
+    fn script(setup: &[String], call: &str, n: usize) -> String {
         let mut script = String::new();
         for s in setup {
             script.push_str(s);
             script.push('\n');
         }
         script.push_str(&format!("#repeat 1 {call}\n#repeat {n} {call}\n"));
-        let mut child = Command::new(&self.bin)
-            .args(["--threads", &threads.to_string()])
-            .arg(self.dir.join("PluginHttpClient.txt"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn host");
-        let pid = child.id().to_string();
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(script.as_bytes()).unwrap();
-        drop(stdin);
-        let out = BufReader::new(child.stdout.take().unwrap());
-        let mut marks = Vec::new();
-        let mut other = Vec::new();
-        for line in out.lines() {
-            let line = line.unwrap();
-            if let Some(rest) = line.strip_prefix("REPEAT ") {
-                marks.push((Instant::now(), cpu_of(&pid), cpu_of("self")));
-                let want = format!(
-                    "ok={} err=0",
-                    threads * if marks.len() == 1 { 1 } else { n }
-                );
-                assert_eq!(rest, want, "host: {call}\nearlier output: {other:?}");
-            } else if !line.starts_with("LOADED") && !line.starts_with("OK") {
-                other.push(line);
-            }
-        }
-        let status = child.wait().unwrap();
-        assert!(
-            status.success() && marks.len() == 2,
-            "host failed: {other:?}"
-        );
-        let (t0, h0, p0) = marks[0];
-        let (t1, h1, p1) = marks[1];
-        M {
-            calls: threads * n,
-            secs: (t1 - t0).as_secs_f64(),
-            host_cpu: h1 - h0,
-            peer_cpu: p1 - p0,
-        }
+        script
     }
+
+    /// Runs the script in one host process with `threads` threads, timing the `n` calls of
+    /// each thread.
+    fn repeat(&self, threads: usize, setup: &[String], call: &str, n: usize) -> M {
+        run_marked(
+            self.command(threads),
+            Some(Self::script(setup, call, n)),
+            (threads, threads * n),
+            &format!("host: {call}"),
+        )
+    }
+}
+
+/// One in-process baseline workload: what a `BENCH_CHILD` process runs.
+struct Baseline<'a> {
+    /// `raw`: raw reqwest with one reused client; `core`: `core::http::execute`.
+    kind: &'static str,
+    url: &'a str,
+    post: bool,
+    /// CA file for HTTPS, or "-".
+    ca: &'a str,
+    threads: usize,
+}
+
+impl Baseline<'_> {
+    /// The baselines run in a process of their own (this benchmark binary again, with
+    /// `BENCH_CHILD` set), so they share the machine with the peer exactly as the host does.
+    fn command(&self, n: usize) -> Command {
+        let mut cmd = Command::new(std::env::current_exe().unwrap());
+        cmd.env("BENCH_CHILD", self.kind).args([
+            self.url,
+            &n.to_string(),
+            if self.post { "post" } else { "get" },
+            self.ca,
+            &self.threads.to_string(),
+        ]);
+        cmd
+    }
+
+    fn run(&self, n: usize) -> M {
+        run_marked(
+            self.command(n),
+            None,
+            (self.threads, self.threads * n),
+            &format!("baseline {}", self.kind),
+        )
+    }
+}
+
+/// The child side of `Baseline::command`: a warm-up call per thread, `REPEAT`, n calls per
+/// thread, `REPEAT` — the host's `#repeat` protocol.
+fn child_main(kind: &str) {
+    let a: Vec<String> = std::env::args().skip(1).collect();
+    let (url, n, post, ca) = (&a[0], a[1].parse::<usize>().unwrap(), a[2] == "post", &a[3]);
+    let threads: usize = a[4].parse().unwrap();
+    let ca_file = (ca != "-").then_some(ca.as_str());
+    let client = raw_client(ca_file);
+    let req = core_request(url, post, ca_file);
+    let call = || match kind {
+        "raw" => raw_call(&client, url, post),
+        "core" => {
+            let r = http::execute(&req).unwrap();
+            assert_eq!(r.status, 200);
+        }
+        other => panic!("BENCH_CHILD={other}"),
+    };
+    let each = |calls: usize| {
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| (0..calls).for_each(|_| call()));
+            }
+        })
+    };
+    each(1);
+    println!("REPEAT ok={threads} err=0");
+    each(n);
+    println!("REPEAT ok={} err=0", threads * n);
 }
 
 /// Builds the C baseline (once) into the target directory.
@@ -209,17 +304,20 @@ fn timed(n: usize, mut f: impl FnMut()) -> M {
     }
 }
 
-fn raw_client(ca_pem: &str) -> reqwest::blocking::Client {
+fn raw_client(ca_file: Option<&str>) -> reqwest::blocking::Client {
     // Configured like src/core/http/client_pool.rs builds ours.
-    reqwest::blocking::Client::builder()
-        .use_rustls_tls()
+    let mut b = reqwest::blocking::Client::builder();
+    if let Some(ca) = ca_file {
+        let pem = std::fs::read(ca).unwrap();
+        b = b.add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap());
+    }
+    b.use_rustls_tls()
         .timeout(None::<Duration>)
         .tcp_keepalive(Duration::from_secs(60))
         .pool_idle_timeout(Duration::from_secs(90))
         .http1_title_case_headers()
         .user_agent("curl/7.47.0")
         .redirect(reqwest::redirect::Policy::none())
-        .add_root_certificate(reqwest::Certificate::from_pem(ca_pem.as_bytes()).unwrap())
         .build()
         .unwrap()
 }
@@ -324,6 +422,9 @@ fn print_table(rows: &[Row]) {
 }
 
 fn main() {
+    if let Ok(kind) = std::env::var("BENCH_CHILD") {
+        return child_main(&kind);
+    }
     // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary without it,
     // and a benchmark is not a test: it then only says how to run it.
     if !std::env::args().any(|a| a == "--bench") {
@@ -346,7 +447,6 @@ fn main() {
     let ca_path = tmp.join("http-ca.pem");
     std::fs::write(&ca_path, peer.ca_pem()).unwrap();
     let ca = ca_path.to_str().unwrap().to_string();
-    let client = raw_client(peer.ca_pem());
 
     let (load1, _) = loadavg();
     println!(
@@ -370,19 +470,19 @@ fn main() {
             let url = format!("{base}/echo");
             let ca_opt = tls.then_some(ca.as_str());
             let call = host_call(&url, post, ca_opt);
-            let req = core_request(&url, post, ca_opt);
             let method = if post { "POST" } else { "GET" };
+            let base = |kind| Baseline {
+                kind,
+                url: &url,
+                post,
+                ca: ca_opt.unwrap_or("-"),
+                threads: 1,
+            };
             let (mut ours, mut core, mut raw, mut cu) = (None, None, None, None);
             for _ in 0..rounds {
-                raw = best(raw, timed(n_pooled, || raw_call(&client, &url, post)));
+                raw = best(raw, base("raw").run(n_pooled));
                 ours = best(ours, host.repeat(1, &[], &call, n_pooled));
-                core = best(
-                    core,
-                    timed(n_pooled, || {
-                        let r = http::execute(&req).unwrap();
-                        assert_eq!(r.status, 200);
-                    }),
-                );
+                core = best(core, base("core").run(n_pooled));
                 cu = best(
                     cu,
                     curl_run(&curl, &["http", &url, method, JSON_BODY, &ca], n_curl),
@@ -413,7 +513,14 @@ fn main() {
         for _ in 0..rounds {
             seq = best(seq, host.repeat(1, &[], &call, per_thread * 4));
             ours = best(ours, host.repeat(16, &[], &call, per_thread));
-            raw = best(raw, raw_threads(&client, &url, 16, per_thread));
+            let base = Baseline {
+                kind: "raw",
+                url: &url,
+                post: true,
+                ca: &ca,
+                threads: 16,
+            };
+            raw = best(raw, base.run(per_thread));
         }
         let (seq, ours) = (seq.unwrap(), ours.unwrap());
         rows.push(Row {
@@ -440,6 +547,11 @@ fn main() {
 
     // Host-only floor: a call that does no I/O (parsing, dispatch, result formatting).
     let floor = host.repeat(1, &[], "httpClient::version()", scaled(20000));
+
+    let mut instr = Vec::new();
+    if want("instr") {
+        instr = instructions_bench(&host, &format!("{}/echo", peer.base_url()));
+    }
 
     let mut email_rows = Vec::new();
     if want("email") {
@@ -470,30 +582,111 @@ fn main() {
             );
         }
     }
+    if !instr.is_empty() {
+        print_instructions(&instr);
+    }
     let (load2, _) = loadavg();
     println!("\nload average at the end: {load2} (shared machine: compare ratios within one run)");
     let _ = std::fs::remove_dir_all(&tmp);
     let _ = std::fs::remove_dir_all(&host.dir); // the descriptor + symlink made for this run
 }
 
-fn raw_threads(client: &reqwest::blocking::Client, url: &str, threads: usize, n: usize) -> M {
-    raw_call(client, url, true);
-    let p0 = cpu_of("self");
-    let t0 = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                for _ in 0..n {
-                    raw_call(client, url, true);
-                }
-            });
+/// Instructions of the whole process for one run (callgrind's `Collected`, all threads).
+fn instructions_of(cmd: &Command, stdin_script: Option<String>) -> u64 {
+    let mut vg = Command::new("valgrind");
+    vg.args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            vg.env(k, v);
         }
-    });
-    M {
-        calls: threads * n,
-        secs: t0.elapsed().as_secs_f64(),
-        peer_cpu: cpu_of("self") - p0,
-        ..M::default()
+    }
+    let mut child = vg
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("valgrind");
+    let mut stdin = child.stdin.take().unwrap();
+    if let Some(script) = stdin_script {
+        stdin.write_all(script.as_bytes()).unwrap();
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "callgrind run failed: {err}");
+    err.lines()
+        .find_map(|l| {
+            l.split_once("Collected :")
+                .map(|(_, n)| n.trim().to_string())
+        })
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no instruction count in: {err}"))
+}
+
+/// Instructions per call, counted by callgrind — repeatable, unlike time on a shared machine:
+/// a run with `LO` and one with `HI` timed calls; per call = the difference / (HI − LO), so
+/// start-up, loading and the first connection cancel out.
+fn per_call_instructions(make: impl Fn(usize) -> (Command, Option<String>)) -> f64 {
+    const LO: usize = 20;
+    const HI: usize = 220;
+    let count = |n| {
+        let (cmd, stdin) = make(n);
+        instructions_of(&cmd, stdin)
+    };
+    (count(HI) as f64 - count(LO) as f64) / (HI - LO) as f64
+}
+
+/// Plain-HTTP httpGet on a keep-alive connection, per call: raw reqwest and the core in their
+/// own processes, the plugin through the host, and `version()` through the host.
+fn instructions_bench(host: &Host, url: &str) -> Vec<(&'static str, f64)> {
+    if Command::new("valgrind").arg("--version").output().is_err() {
+        eprintln!("bench: valgrind not found, instruction counts skipped");
+        return Vec::new();
+    }
+    eprintln!("bench: counting instructions with callgrind…");
+    let base = |kind| Baseline {
+        kind,
+        url,
+        post: false,
+        ca: "-",
+        threads: 1,
+    };
+    let hosted = |call: String| move |n| (host.command(1), Some(Host::script(&[], &call, n)));
+    let rows = vec![
+        (
+            "raw reqwest, reused client (own process)",
+            per_call_instructions(|n| (base("raw").command(n), None)),
+        ),
+        (
+            "core::http::execute (own process)",
+            per_call_instructions(|n| (base("core").command(n), None)),
+        ),
+        (
+            "ours: httpGet through the host and the plugin",
+            per_call_instructions(hosted(host_call(url, false, None))),
+        ),
+        (
+            "host + plugin, httpClient::version() (no I/O)",
+            per_call_instructions(hosted("httpClient::version()".into())),
+        ),
+    ];
+    eprintln!("bench: instructions done");
+    rows
+}
+
+fn print_instructions(rows: &[(&str, f64)]) {
+    let raw = rows[0].1;
+    println!();
+    println!("| plain-HTTP httpGet, instructions per call (callgrind, all threads) | instructions | vs raw reqwest |");
+    println!("|---|---:|---:|");
+    for (name, n) in rows {
+        println!(
+            "| {name} | {:.1} k | {:+.1}% |",
+            n / 1000.0,
+            100.0 * (n - raw) / raw
+        );
     }
 }
 

@@ -434,6 +434,21 @@ fn https_verify_off_and_ca_file() {
     r.config.ca_file = Some("/nonexistent/ca.pem".into());
     let e = execute(&r).unwrap_err();
     assert!(e.message().contains("caFile"), "{}", e.message());
+
+    // One thread, configurations in turn: each call gets its own configuration's client
+    // (the thread's last-used client is reused only for an equal configuration).
+    let mut off = get(format!("{}/echo", peer.https_base_url()));
+    off.config.verify_ssl = false;
+    let strict = get(format!("{}/echo", peer.https_base_url()));
+    for _ in 0..2 {
+        assert_eq!(execute(&off).unwrap().status, 200);
+        let e = execute(&strict).unwrap_err();
+        assert!(
+            e.message().contains("TLS certificate verification failed"),
+            "{}",
+            e.message()
+        );
+    }
 }
 
 // ----- proxy --------------------------------------------------------------------------------

@@ -57,9 +57,31 @@ fn pool() -> &'static RwLock<HashMap<ClientKey, Client>> {
     POOL.get_or_init(|| RwLock::new(HashMap::new()))
 }
 
+thread_local! {
+    /// The client this thread used last: a caller looping over one configuration (the usual
+    /// case) skips hashing the key and the shared lock. A client evicted from the map stays
+    /// usable (it is reference counted) until this thread needs another one.
+    static LAST: std::cell::RefCell<Option<(ClientKey, Client)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// The shared client for `config` (built on first use).
 pub fn client_for(config: &HttpConfig) -> Result<Client> {
     let key = ClientKey::of(config);
+    let last = LAST.with(|l| {
+        l.borrow()
+            .as_ref()
+            .and_then(|(k, c)| (*k == key).then(|| c.clone()))
+    });
+    if let Some(client) = last {
+        return Ok(client);
+    }
+    let client = shared_client(key.clone())?;
+    LAST.with(|l| *l.borrow_mut() = Some((key, client.clone())));
+    Ok(client)
+}
+
+fn shared_client(key: ClientKey) -> Result<Client> {
     {
         let map = pool().read().unwrap_or_else(|e| e.into_inner());
         if let Some(c) = map.get(&key) {

@@ -143,22 +143,14 @@ fn execute_inner(req: &Request) -> Result<Response> {
     ctx.reading_body = true;
     let hint = resp.content_length();
     let limit = req.config.max_response_bytes;
-    let body = match hint {
-        // The length is announced and allowed: one read of the whole body (hyper holds the
-        // peer to the announced length), as a plain `bytes()` caller does.
-        Some(len) if limit == 0 || len <= limit => resp
-            .bytes()
-            .map(Vec::from)
-            .map_err(|e| Error::new(describe(e, &ctx)))?,
-        _ => read_body(&mut resp, hint, limit).map_err(|e| match e {
-            BodyError::TooLarge => Error::new(format!(
-                "the response body from {} exceeds maxResponseBytes={limit} bytes; \
-                 raise config maxResponseBytes (0 = unlimited) to accept it",
-                ctx.url()
-            )),
-            BodyError::Io(io) => Error::new(describe_io(&io, &ctx)),
-        })?,
-    };
+    let body = read_body(&mut resp, hint, limit).map_err(|e| match e {
+        BodyError::TooLarge => Error::new(format!(
+            "the response body from {} exceeds maxResponseBytes={limit} bytes; \
+             raise config maxResponseBytes (0 = unlimited) to accept it",
+            ctx.url()
+        )),
+        BodyError::Io(io) => Error::new(describe_io(&io, &ctx)),
+    })?;
     Ok(Response {
         status: status.as_u16(),
         headers: block,

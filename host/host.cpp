@@ -871,13 +871,38 @@ int main(int argc, char** argv) {
     loadPlugin(desc);
     std::string line;
     char buf[1 << 16];
+    std::vector<std::string> mixed;  // the lines of a #mixed block still to read
+    long mixedLeft = 0;
     while (fgets(buf, sizeof buf, stdin)) {
         line += buf;
         if (line.back() != '\n' && !feof(stdin)) continue;  // long line: keep reading
         std::string l = trim(line);
         line.clear();
         if (l.empty() || l.compare(0, 2, "//") == 0) continue;
-        if (l == "#live") {
+        if (mixedLeft > 0) {
+            mixed.push_back(l);
+            if (--mixedLeft > 0) continue;
+            // #mixed N: every thread runs the whole block, thread t starting at line
+            // t*N/threads and wrapping around, so different calls overlap in time; the
+            // results are printed as for single lines: line by line, each line's threads.
+            size_t n = mixed.size();
+            std::vector<std::vector<std::string>> res(threads, std::vector<std::string>(n));
+            std::vector<std::thread> ts;
+            for (int t = 0; t < threads; t++)
+                ts.emplace_back([&res, &mixed, n, t, threads] {
+                    for (size_t k = 0; k < n; k++) {
+                        size_t i = (k + (size_t)t * n / threads) % n;
+                        res[t][i] = runCall(mixed[i]);
+                    }
+                });
+            for (auto& t : ts) t.join();
+            for (size_t i = 0; i < n; i++)
+                for (int t = 0; t < threads; t++) printf("%s\n", res[t][i].c_str());
+            mixed.clear();
+        } else if (l.compare(0, 7, "#mixed ") == 0) {
+            mixedLeft = strtol(l.c_str() + 7, nullptr, 10);
+            continue;
+        } else if (l == "#live") {
             printf("LIVE %ld\n", g_live.load());
         } else if (l == "#rss") {
             printf("RSS %ld\n", rssKb());

@@ -352,7 +352,12 @@ fn thirty_two_threads_of_mixed_calls_lose_nothing() {
             ));
         }
     }
-    let r = run_with("3.00.3", &lines.join("\n"), &["--threads", "32"], &[]);
+    // The configuration first, then one `#mixed` block: each of the 32 threads runs every
+    // call, each thread starting elsewhere in the block, so HTTP, WeCom, SMTP and bad calls
+    // run at the same time.
+    let mut script = vec![lines[0].clone(), format!("#mixed {}", lines.len() - 1)];
+    script.extend(lines[1..].iter().cloned());
+    let r = run_with("3.00.3", &script.join("\n"), &["--threads", "32"], &[]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     let results = &r.lines[1..];
     assert_eq!(

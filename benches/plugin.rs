@@ -5,18 +5,23 @@
 //!   (`host-2.00.16`) and the plugin, timed by the host's own line output: `#repeat 1 <call>`
 //!   (warm-up, not timed) then `#repeat N <call>`; the time between the two `REPEAT` lines is N
 //!   calls (host start-up and plugin load are outside it);
-//! - the same requests via `core::http::execute` in this process (no host, no ABI layer);
-//! - raw reqwest blocking with one reused client configured like ours (the floor);
+//! - the same requests via `core::http::execute` (no host, no ABI layer) and via raw reqwest
+//!   blocking with one reused client configured like ours (the floor), each in a process of its
+//!   own (this binary with `BENCH_CHILD`) speaking the host's `REPEAT` protocol, so every
+//!   contender shares the machine with the peer the same way;
 //! - the official plugin's way: a fresh libcurl easy handle per request (`curl_per_call.c`,
 //!   Debian's libcurl/OpenSSL, verification on with the test CA as CAINFO);
 //! - 16 concurrent callers over HTTPS (`host --threads 16`), with the CPU used;
 //! - sendEmail against the local SMTP server (aiosmtpd, implicit TLS): ours pooled through the
 //!   host, lettre pooled in process, lettre one connection per mail, libcurl smtps per mail.
+//! - instructions per plain-HTTP httpGet (callgrind, repeatable where time is not): raw
+//!   reqwest, the core, the plugin through the host, `version()` through the host.
 //!
 //! Every measurement is the best of `BENCH_ROUNDS` (default 3) rounds, the rows of one workload
 //! interleaved within a round (the machine is shared: compare ratios from the same run).
-//! `BENCH_SCALE` (default 1.0) scales every call count. `BENCH_ONLY=http|https|conc|email`
-//! runs one group.
+//! `BENCH_SCALE` (default 1.0) scales every call count. `BENCH_ONLY=http|https|conc|email|instr`
+//! runs one group (or several, comma-separated). `BENCH_PIN=1` pins the sequential groups
+//! (measured process on CPU 0, peer on the last CPU).
 #[path = "../tests/common/host.rs"]
 mod host;
 #[path = "../tests/common/http_peer.rs"]
@@ -91,15 +96,59 @@ fn cpu_of(pid: &str) -> f64 {
     (t(11) + t(12)) / tick
 }
 
+/// Whether measured processes are placed on CPU 0 (see [`pin_this_process`]).
+static PINNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn set_affinity(tid: libc::pid_t, cpus: &[usize]) {
+    // SAFETY: a zeroed cpu_set_t is an empty set; CPU_SET and sched_setaffinity only read
+    // and write that local set (an unknown tid just fails).
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        for &c in cpus {
+            libc::CPU_SET(c, &mut set);
+        }
+        libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
+/// Every thread of this process (the HTTP peer's) onto `cpus`; threads the peer starts later
+/// inherit it.
+fn pin_this_process(cpus: &[usize]) {
+    for task in std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        if let Some(tid) = task.file_name().to_str().and_then(|t| t.parse().ok()) {
+            set_affinity(tid, cpus);
+        }
+    }
+}
+
+/// `cmd`, placed on CPU 0 when the sequential groups run pinned (`BENCH_PIN=1`).
+fn placed(mut cmd: Command) -> Command {
+    if PINNED.load(std::sync::atomic::Ordering::Relaxed) {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: between fork and exec only a system call on the child itself.
+        unsafe {
+            cmd.pre_exec(|| {
+                set_affinity(0, &[0]);
+                Ok(())
+            })
+        };
+    }
+    cmd
+}
+
 /// Reads a measured process's output: the first `REPEAT` line ends the warm-up, the second the
 /// `calls` timed calls (start-up, loading and the first connection stay outside the interval).
 fn run_marked(
-    mut cmd: Command,
+    cmd: Command,
     stdin_script: Option<String>,
     (warm, calls): (usize, usize),
     what: &str,
 ) -> M {
-    let mut child = cmd
+    let mut child = placed(cmd)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -265,7 +314,7 @@ fn curl_program() -> PathBuf {
 }
 
 fn curl_run(prog: &Path, args: &[&str], n: usize) -> M {
-    let out = Command::new(prog)
+    let out = placed(Command::new(prog))
         .arg(args[0])
         .arg(n.to_string())
         .args(&args[1..])
@@ -448,10 +497,24 @@ fn main() {
     std::fs::write(&ca_path, peer.ca_pem()).unwrap();
     let ca = ca_path.to_str().unwrap().to_string();
 
+    // BENCH_PIN=1: in the sequential groups the peer's threads run on the last CPU and each
+    // measured process (ours, the baselines, libcurl) on CPU 0 — one placement for all instead
+    // of the scheduler's. (Tried as the default to tame the ±20% run-to-run spread of the
+    // loopback ping-pong: it did not, and it slows libcurl's per-call handshakes; so opt-in.)
+    let cpus = num_cpus();
+    let pin = cpus >= 2 && std::env::var("BENCH_PIN").is_ok_and(|v| v == "1");
+    if pin {
+        pin_this_process(&[cpus - 1]);
+        PINNED.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
     let (load1, _) = loadavg();
     println!(
-        "httpClient benchmark — 127.0.0.1, {} CPUs, load average {load1} at start, best of {rounds} rounds",
-        num_cpus()
+        "httpClient benchmark — 127.0.0.1, {cpus} CPUs, load average {load1} at start, best of {rounds} rounds, {}",
+        if pin {
+            "sequential runs pinned: caller process on CPU 0, peer on the last CPU"
+        } else {
+            "unpinned (BENCH_PIN=1 pins)"
+        }
     );
 
     let mut rows: Vec<Row> = Vec::new();
@@ -504,6 +567,11 @@ fn main() {
     }
 
     // 16 concurrent callers over HTTPS.
+    // From here on every CPU for everyone: 16 callers must be able to use both cores.
+    if pin {
+        pin_this_process(&(0..cpus).collect::<Vec<_>>());
+        PINNED.store(false, std::sync::atomic::Ordering::Relaxed);
+    }
     let mut conc_note = String::new();
     if want("conc") {
         let url = format!("{}/echo", peer.https_base_url());

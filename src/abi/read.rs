@@ -95,10 +95,19 @@ fn read_dict(obj: ObjRef<'_>, depth: u32) -> Option<Ddb> {
     let values = obj.values()?;
     let values = values.view();
     let n = keys.size().min(values.size());
+    // STRING/SYMBOL values (headers, query parameters, most configs): read in place, as a
+    // string scalar from getAt would read, without the server making an object per value.
+    let value_type = type_name(&values, values.data_type());
+    let strings = values.form() == obj.server.facts.enums.df_vector
+        && (value_type == "STRING" || value_type == "SYMBOL");
     let mut entries = Vec::with_capacity(n);
     for i in 0..n {
-        let value = values.get_at(i)?;
-        entries.push((keys.get_string_at(i), read_depth(value.view(), depth + 1)));
+        let value = if strings {
+            Ddb::Str(values.get_string_at(i))
+        } else {
+            read_depth(values.get_at(i)?.view(), depth + 1)
+        };
+        entries.push((keys.get_string_at(i), value));
     }
     Some(Ddb::Dict(entries))
 }

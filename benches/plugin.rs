@@ -228,7 +228,7 @@ impl Host {
     }
 }
 
-/// One in-process baseline workload: what a `BENCH_CHILD` process runs.
+/// One baseline workload (no host, no plugin): what a `BENCH_CHILD` process runs.
 struct Baseline<'a> {
     /// `raw`: raw reqwest with one reused client; `core`: `core::http::execute`.
     kind: &'static str,
@@ -446,7 +446,7 @@ fn ratio(a: f64, b: Option<M>) -> String {
 
 fn print_table(rows: &[Row]) {
     println!();
-    println!("| workload (calls/s) | ours: host+plugin | core::execute in-process | raw reqwest, reused client | libcurl per call | ours / libcurl | ours / raw | plugin overhead per call vs raw |");
+    println!("| workload (calls/s) | ours: host+plugin | core::execute (own process) | raw reqwest, reused client (own process) | libcurl per call | ours / libcurl | ours / raw | plugin overhead per call vs raw |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         let over = r

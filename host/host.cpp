@@ -934,6 +934,10 @@ int main(int argc, char** argv) {
         }
         fflush(stdout);
     }
+    if (mixedLeft > 0) {
+        fprintf(stderr, "host: input ended inside a #mixed block (%ld lines missing)\n", mixedLeft);
+        return 2;
+    }
     fprintf(stderr, "host: live objects %ld\n", g_live.load());
     return 0;
 }

@@ -14,8 +14,8 @@
 //! - 16 concurrent callers over HTTPS (`host --threads 16`), with the CPU used;
 //! - sendEmail against the local SMTP server (aiosmtpd, implicit TLS): ours pooled through the
 //!   host, lettre pooled in process, lettre one connection per mail, libcurl smtps per mail.
-//! - instructions per plain-HTTP httpGet (callgrind, repeatable where time is not): raw
-//!   reqwest, the core, the plugin through the host, `version()` through the host.
+//! - instructions per plain-HTTP httpGet and httpPost (callgrind, repeatable where time is
+//!   not): raw reqwest, the core, the plugin through the host; `version()` through the host.
 //!
 //! Every measurement is the best of `BENCH_ROUNDS` (default 3) rounds, the rows of one workload
 //! interleaved within a round (the machine is shared: compare ratios from the same run).
@@ -706,50 +706,62 @@ fn per_call_instructions(make: impl Fn(usize) -> (Command, Option<String>)) -> f
     (count(HI) as f64 - count(LO) as f64) / (HI - LO) as f64
 }
 
-/// Plain-HTTP httpGet on a keep-alive connection, per call: raw reqwest and the core in their
-/// own processes, the plugin through the host, and `version()` through the host.
-fn instructions_bench(host: &Host, url: &str) -> Vec<(&'static str, f64)> {
+/// Plain-HTTP httpGet and httpPost (JSON body, header dictionary) on a keep-alive connection,
+/// per call: raw reqwest and the core in their own processes, the plugin through the host,
+/// and `version()` through the host. Each row: (what, instructions, raw reqwest's for the
+/// same request).
+fn instructions_bench(host: &Host, url: &str) -> Vec<(String, f64, f64)> {
     if Command::new("valgrind").arg("--version").output().is_err() {
         eprintln!("bench: valgrind not found, instruction counts skipped");
         return Vec::new();
     }
     eprintln!("bench: counting instructions with callgrind…");
-    let base = |kind| Baseline {
-        kind,
-        url,
-        post: false,
-        ca: "-",
-        threads: 1,
-    };
     let hosted = |call: String| move |n| (host.command(1), Some(Host::script(&[], &call, n)));
-    let rows = vec![
-        (
-            "raw reqwest, reused client (own process)",
-            per_call_instructions(|n| (base("raw").command(n), None)),
-        ),
-        (
-            "core::http::execute (own process)",
-            per_call_instructions(|n| (base("core").command(n), None)),
-        ),
-        (
-            "ours: httpGet through the host and the plugin",
-            per_call_instructions(hosted(host_call(url, false, None))),
-        ),
-        (
-            "host + plugin, httpClient::version() (no I/O)",
-            per_call_instructions(hosted("httpClient::version()".into())),
-        ),
-    ];
+    let mut rows = Vec::new();
+    for post in [false, true] {
+        let base = |kind| Baseline {
+            kind,
+            url,
+            post,
+            ca: "-",
+            threads: 1,
+        };
+        let what = if post { "httpPost" } else { "httpGet" };
+        let raw = per_call_instructions(|n| (base("raw").command(n), None));
+        let core = per_call_instructions(|n| (base("core").command(n), None));
+        let ours = per_call_instructions(hosted(host_call(url, post, None)));
+        rows.push((
+            format!("{what}: raw reqwest, reused client (own process)"),
+            raw,
+            raw,
+        ));
+        rows.push((
+            format!("{what}: core::http::execute (own process)"),
+            core,
+            raw,
+        ));
+        rows.push((
+            format!("{what}: ours, through the host and the plugin"),
+            ours,
+            raw,
+        ));
+    }
+    let get_raw = rows[0].1;
+    let floor = per_call_instructions(hosted("httpClient::version()".into()));
+    rows.push((
+        "host + plugin, httpClient::version() (no I/O; vs raw httpGet)".into(),
+        floor,
+        get_raw,
+    ));
     eprintln!("bench: instructions done");
     rows
 }
 
-fn print_instructions(rows: &[(&str, f64)]) {
-    let raw = rows[0].1;
+fn print_instructions(rows: &[(String, f64, f64)]) {
     println!();
-    println!("| plain-HTTP httpGet, instructions per call (callgrind, all threads) | instructions | vs raw reqwest |");
+    println!("| plain HTTP, instructions per call (callgrind, all threads) | instructions | vs raw reqwest, same request |");
     println!("|---|---:|---:|");
-    for (name, n) in rows {
+    for (name, n, raw) in rows {
         println!(
             "| {name} | {:.1} k | {:+.1}% |",
             n / 1000.0,

@@ -39,23 +39,30 @@ fn target_dir() -> PathBuf {
     exe.ancestors().nth(3).expect("target dir").to_path_buf()
 }
 
+/// Runs `cmd` to completion; fails the test with `what`, stdout and stderr unless it succeeded.
+fn succeed(cmd: &mut Command, what: &str) -> std::process::Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// The dist output of `scripts/dist.sh all`, built once per test process.
 fn dist() -> &'static Path {
     static DIST: OnceLock<PathBuf> = OnceLock::new();
     DIST.get_or_init(|| {
         let out = target_dir().join("dist-test");
-        let run = Command::new("bash")
-            .arg(repo().join("scripts/dist.sh"))
-            .args(["all", "--out"])
-            .arg(&out)
-            .env("CARGO_TARGET_DIR", target_dir())
-            .output()
-            .expect("bash scripts/dist.sh");
-        assert!(
-            run.status.success(),
-            "scripts/dist.sh failed (tools: bash scripts/dist.sh --install-tools):\n{}{}",
-            String::from_utf8_lossy(&run.stdout),
-            String::from_utf8_lossy(&run.stderr)
+        succeed(
+            Command::new("bash")
+                .arg(repo().join("scripts/dist.sh"))
+                .args(["all", "--out"])
+                .arg(&out)
+                .env("CARGO_TARGET_DIR", target_dir()),
+            "scripts/dist.sh (tools: bash scripts/dist.sh --install-tools)",
         );
         out
     })
@@ -66,12 +73,10 @@ fn dist_library() -> PathBuf {
 }
 
 fn tool(program: &str, args: &[&str], file: &Path) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .arg(file)
-        .output()
-        .unwrap_or_else(|e| panic!("{program}: {e}"));
-    assert!(out.status.success(), "{program} {args:?} failed");
+    let out = succeed(
+        Command::new(program).args(args).arg(file),
+        &format!("{program} {args:?}"),
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -202,37 +207,27 @@ fn dist_library_works_in_the_test_host_of_old_and_new_versions() {
 /// libPluginHttpClient.so) into the target dir.
 fn c_program(lib_dir: &Path, name: &str) -> PathBuf {
     let exe = target_dir().join(name);
-    let out = Command::new("gcc")
-        .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-o"])
-        .arg(&exe)
-        .arg(repo().join("tests/c_api/main.c"))
-        .arg("-I")
-        .arg(repo().join("include"))
-        .arg("-L")
-        .arg(lib_dir)
-        .arg("-lPluginHttpClient")
-        .output()
-        .expect("gcc");
-    assert!(
-        out.status.success(),
-        "gcc failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        Command::new("gcc")
+            .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-o"])
+            .arg(&exe)
+            .arg(repo().join("tests/c_api/main.c"))
+            .arg("-I")
+            .arg(repo().join("include"))
+            .arg("-L")
+            .arg(lib_dir)
+            .arg("-lPluginHttpClient"),
+        "gcc",
     );
     exe
 }
 
 fn run_c(exe: &Path, lib_dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(exe)
-        .args(args)
-        .env("LD_LIBRARY_PATH", lib_dir)
-        .output()
-        .expect("run the C program");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "C program failed:\n{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeed(
+        Command::new(exe).args(args).env("LD_LIBRARY_PATH", lib_dir),
+        "the C program",
     );
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(stdout.contains("\n0 failed\n"), "{stdout}");
     stdout
 }
@@ -275,24 +270,20 @@ fn c_program_calls_the_dist_library() {
 #[test]
 fn committed_header_is_the_generated_one() {
     let fresh = target_dir().join("httpclient.h.check");
-    let out = Command::new("cbindgen")
-        .current_dir(repo())
-        .args([
-            "--quiet",
-            "--config",
-            "include/cbindgen.toml",
-            "--lang",
-            "c",
-            "--output",
-        ])
-        .arg(&fresh)
-        .arg("src/capi.rs")
-        .output()
-        .expect("cbindgen (install: bash scripts/dist.sh --install-tools)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        Command::new("cbindgen")
+            .current_dir(repo())
+            .args([
+                "--quiet",
+                "--config",
+                "include/cbindgen.toml",
+                "--lang",
+                "c",
+                "--output",
+            ])
+            .arg(&fresh)
+            .arg("src/capi.rs"),
+        "cbindgen (install: bash scripts/dist.sh --install-tools)",
     );
     assert_eq!(
         std::fs::read_to_string(repo().join("include/httpclient.h")).unwrap(),

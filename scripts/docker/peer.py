@@ -4,7 +4,8 @@ host suite's Rust peer (tests/common/http_peer.rs) that the scripts use:
   /echo (any method, any unknown path): 200, body = request body, X-Method, X-Path headers;
   /status/<code>: that status, body "status <code>";
   /headers: 200 with X-Custom: abc and two Set-Cookie headers.
-Usage: peer.py [PORT]   (default 8080, listens on all interfaces)"""
+Also the keep-alive peer for profiling the host + plugin by hand (README "Performance").
+Usage: peer.py [PORT [ADDRESS]]   (default 8080 on all interfaces; 127.0.0.1 for loopback only)"""
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -45,4 +46,5 @@ class Handler(BaseHTTPRequestHandler):
 
 if __name__ == "__main__":
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 8080
-    ThreadingHTTPServer(("0.0.0.0", port), Handler).serve_forever()
+    address = sys.argv[2] if len(sys.argv) > 2 else "0.0.0.0"
+    ThreadingHTTPServer((address, port), Handler).serve_forever()

@@ -9,8 +9,8 @@
 // The library must be named libPluginHttpClient.so, as DolphinDB users know it.
 #![allow(non_snake_case)]
 
-#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
-compile_error!("the DolphinDB ABI layer speaks the x86_64 System V / Itanium C++ ABI only");
+#[cfg(not(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64"))))]
+compile_error!("the DolphinDB ABI layer speaks the Itanium C++ ABI of x86_64 and AArch64 Linux only");
 
 pub mod abi;
 pub mod capi;

@@ -1,19 +1,22 @@
 //! The C++ runtime the server already has loaded (libstdc++ / libsupc++), reached with
-//! `dlsym(RTLD_DEFAULT, …)`: old-ABI `std::string`, `operator new/delete`, exception
-//! throwing. Nothing is linked at build time, so the same library loads into every
-//! server version.
+//! `dlsym(RTLD_DEFAULT, …)`: `std::string` of either ABI, `operator new/delete`, exception
+//! throwing. Nothing is linked at build time, so the same library loads into every server
+//! version and both C++ string ABIs.
+use super::facts::Flavour;
 use std::ffi::{c_char, c_void, CStr};
 use std::sync::OnceLock;
 
-/// An old-ABI (`_GLIBCXX_USE_CXX11_ABI=0`) `std::string`: one pointer to the characters,
-/// preceded in memory by the `_Rep` header `{ size_t length; size_t capacity; int refcount; }`.
+/// A `std::string` object of either ABI, only ever handled by pointer: one pointer to the
+/// characters preceded by a `_Rep { length, capacity, refcount }` header (the standard,
+/// copy-on-write ABI; 8 bytes), or `{ char* p; size_t length; union { char buf[16];
+/// size_t capacity; } }` (the cxx11 ABI; 32 bytes).
 #[repr(C)]
 pub(crate) struct StdString {
-    p: *const u8,
+    _opaque: [u8; 0],
 }
 
-type StringFromFn = unsafe extern "C" fn(*mut StdString, *const u8, usize, *const u8);
-type StringDropFn = unsafe extern "C" fn(*mut StdString);
+type StringCtorFn = unsafe extern "C" fn(*mut StdString, *const u8, usize, *const u8);
+type StringDtorFn = unsafe extern "C" fn(*mut StdString);
 type NewFn = unsafe extern "C" fn(usize) -> *mut u8;
 type DeleteFn = unsafe extern "C" fn(*mut u8);
 pub(crate) type DtorFn = unsafe extern "C" fn(*mut u8);
@@ -21,9 +24,16 @@ type AllocExceptionFn = unsafe extern "C" fn(usize) -> *mut u8;
 type ThrowFn = unsafe extern "C-unwind" fn(*mut u8, *const u8, Option<DtorFn>) -> !;
 type RuntimeErrorNewFn = unsafe extern "C" fn(*mut u8, *const c_char);
 
+/// Constructor and destructor of one `std::string` ABI.
+struct StringFns {
+    ctor: StringCtorFn,
+    dtor: StringDtorFn,
+}
+
 pub(crate) struct Cxx {
-    string_from: StringFromFn,
-    string_drop: StringDropFn,
+    standard: StringFns,
+    /// Present in libstdc++ from GCC 5 on; needed only inside a cxx11 server.
+    cxx11: Option<StringFns>,
     op_new: NewFn,
     op_delete: DeleteFn,
     alloc_exception: AllocExceptionFn,
@@ -46,11 +56,40 @@ pub(crate) fn lookup(name: &CStr) -> Option<*mut c_void> {
     (!p.is_null()).then_some(p)
 }
 
+/// The size in bytes of the data object the symbol at `addr` names (its ELF `st_size`), as
+/// the dynamic linker knows it; None when `addr` is not the start of a sized symbol.
+pub(crate) fn symbol_size(addr: *const c_void) -> Option<usize> {
+    /// glibc's `RTLD_DL_SYMENT` (dlfcn.h): ask dladdr1 for the symbol table entry.
+    const RTLD_DL_SYMENT: libc::c_int = 1;
+    let mut info = std::mem::MaybeUninit::<libc::Dl_info>::zeroed();
+    let mut sym: *mut libc::c_void = std::ptr::null_mut();
+    // SAFETY: dladdr1 with RTLD_DL_SYMENT writes a Dl_info and a pointer to the matching
+    // symbol table entry (or null) and reads nothing of ours but `addr`'s value.
+    let found = unsafe {
+        libc::dladdr1(
+            addr,
+            info.as_mut_ptr(),
+            &mut sym,
+            RTLD_DL_SYMENT,
+        )
+    };
+    if found == 0 || sym.is_null() {
+        return None;
+    }
+    // SAFETY: dladdr1 succeeded: `info` is filled in and `sym` points into the loaded
+    // object's dynamic symbol table, which lives as long as the object.
+    unsafe {
+        let info = info.assume_init();
+        let sym = sym as *const libc::Elf64_Sym;
+        (info.dli_saddr as *const c_void == addr).then_some((*sym).st_size as usize)
+    }
+}
+
 macro_rules! resolve {
     ($name:literal, $ty:ty) => {{
         let p = lookup($name)?;
         // SAFETY: the symbol named is the libstdc++ function whose C++ signature the
-        // target type spells out in the Itanium/System V ABI.
+        // target type spells out in the Itanium C++ ABI of this target.
         unsafe { std::mem::transmute::<*mut c_void, $ty>(p) }
     }};
 }
@@ -58,9 +97,23 @@ macro_rules! resolve {
 impl Cxx {
     fn resolve() -> Option<Cxx> {
         Some(Cxx {
-            // std::string::string(const char*, size_t, const allocator&)
-            string_from: resolve!(c"_ZNSsC1EPKcmRKSaIcE", StringFromFn),
-            string_drop: resolve!(c"_ZNSsD1Ev", StringDropFn),
+            // std::string::string(const char*, size_t, const allocator&), ~string()
+            standard: StringFns {
+                ctor: resolve!(c"_ZNSsC1EPKcmRKSaIcE", StringCtorFn),
+                dtor: resolve!(c"_ZNSsD1Ev", StringDtorFn),
+            },
+            cxx11: (|| {
+                Some(StringFns {
+                    ctor: resolve!(
+                        c"_ZNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEC1EPKcmRKS3_",
+                        StringCtorFn
+                    ),
+                    dtor: resolve!(
+                        c"_ZNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEED1Ev",
+                        StringDtorFn
+                    ),
+                })
+            })(),
             op_new: resolve!(c"_Znwm", NewFn),
             op_delete: resolve!(c"_ZdlPv", DeleteFn),
             alloc_exception: resolve!(c"__cxa_allocate_exception", AllocExceptionFn),
@@ -77,23 +130,13 @@ impl Cxx {
         CXX.get_or_init(Cxx::resolve).as_ref()
     }
 
-    /// Constructs an old-ABI string holding `bytes` at `at`.
-    ///
-    /// # Safety
-    /// `at` must be valid for writing 8 bytes, aligned, and not hold a live string.
-    pub(crate) unsafe fn string_init(&self, at: *mut StdString, bytes: &[u8]) {
-        let alloc = 0u8; // std::allocator<char> is empty; any address will do
-                         // SAFETY: `at` is writable (caller); bytes is a valid slice; the constructor copies it.
-        unsafe { (self.string_from)(at, bytes.as_ptr(), bytes.len(), &alloc) }
-    }
-
-    /// Destroys a string built by the server or by `string_init`.
-    ///
-    /// # Safety
-    /// `s` must hold a live old-ABI string, which is dead afterwards.
-    pub(crate) unsafe fn string_drop(&self, s: *mut StdString) {
-        // SAFETY: per the caller's contract.
-        unsafe { (self.string_drop)(s) }
+    /// The `std::string` of `flavour`, or None when this libstdc++ lacks it.
+    pub(crate) fn strings(&self, flavour: Flavour) -> Option<Strings<'_>> {
+        let fns = match flavour {
+            Flavour::Standard => &self.standard,
+            Flavour::Cxx11 => self.cxx11.as_ref()?,
+        };
+        Some(Strings { flavour, fns })
     }
 
     /// `operator new(size)`, zero-filled: memory the server may `delete`.
@@ -136,10 +179,11 @@ impl Cxx {
     }
 
     /// Throws `std::runtime_error(message)`: used when the server's own exception types
-    /// are unknown (unsupported server version).
+    /// are unknown or not to be trusted (unsupported server, failed self-check).
     pub(crate) fn throw_runtime_error(&self, message: &str) -> ! {
         let text: Vec<u8> = message.bytes().filter(|&b| b != 0).chain([0]).collect();
-        // sizeof(std::runtime_error) is 16 on x86_64 (vtable pointer + COW string).
+        // std::runtime_error is a vtable pointer and a copy-on-write string in both string
+        // ABIs (libstdc++ keeps it so): 16 bytes on every 64-bit target.
         let obj = self.alloc_exception(16);
         // SAFETY: obj has 16 zeroed bytes; the constructor copies the NUL-terminated text.
         unsafe { (self.runtime_error_new)(obj, text.as_ptr().cast()) };
@@ -149,16 +193,57 @@ impl Cxx {
     }
 }
 
-/// Copies the bytes of an old-ABI string.
-///
-/// # Safety
-/// `s` must point to a live old-ABI `std::string`.
-pub(crate) unsafe fn string_bytes(s: *const StdString) -> Vec<u8> {
-    // SAFETY: a live string's pointer is preceded by its _Rep, whose first word is the
-    // length (libstdc++'s COW string layout, fixed by the old ABI).
-    unsafe {
-        let p = (*s).p;
-        let len = *(p as *const usize).sub(3);
-        std::slice::from_raw_parts(p, len).to_vec()
+/// `std::string` of one ABI: construct, read, destroy.
+#[derive(Clone, Copy)]
+pub(crate) struct Strings<'a> {
+    flavour: Flavour,
+    fns: &'a StringFns,
+}
+
+impl Strings<'_> {
+    /// `sizeof(std::string)`.
+    pub(crate) fn size(&self) -> usize {
+        match self.flavour {
+            Flavour::Standard => 8,
+            Flavour::Cxx11 => 32,
+        }
+    }
+
+    /// Constructs a string holding `bytes` at `at`.
+    ///
+    /// # Safety
+    /// `at` must be valid for writing `self.size()` bytes, 8-aligned, and hold no live
+    /// string.
+    pub(crate) unsafe fn init(&self, at: *mut StdString, bytes: &[u8]) {
+        let alloc = 0u8; // std::allocator<char> is empty; any address will do
+                         // SAFETY: `at` is writable (caller); bytes is a valid slice; the constructor copies it.
+        unsafe { (self.fns.ctor)(at, bytes.as_ptr(), bytes.len(), &alloc) }
+    }
+
+    /// Destroys a string built by the server or by `init`.
+    ///
+    /// # Safety
+    /// `s` must hold a live string of this ABI, which is dead afterwards.
+    pub(crate) unsafe fn drop(&self, s: *mut StdString) {
+        // SAFETY: per the caller's contract.
+        unsafe { (self.fns.dtor)(s) }
+    }
+
+    /// Copies the bytes of a live string.
+    ///
+    /// # Safety
+    /// `s` must point to a live string of this ABI.
+    pub(crate) unsafe fn bytes(&self, s: *const StdString) -> Vec<u8> {
+        // SAFETY: the first word of a string of either ABI points to its characters; the
+        // length is the first word of the copy-on-write _Rep that precedes them (standard)
+        // or the second word of the object (cxx11), as libstdc++ lays them out.
+        unsafe {
+            let p = *(s as *const *const u8);
+            let len = match self.flavour {
+                Flavour::Standard => *(p as *const usize).sub(3),
+                Flavour::Cxx11 => *(s as *const usize).add(1),
+            };
+            std::slice::from_raw_parts(p, len).to_vec()
+        }
     }
 }

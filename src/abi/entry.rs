@@ -4,7 +4,9 @@
 use super::cxx::Cxx;
 use super::object::ObjRef;
 use super::server::{self, Obj};
+use super::session::Caller;
 use super::value::{Ddb, ErrorKind, Out};
+use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// `std::vector<ConstantSP>`: begin, end, end of storage; each element one Counter*.
@@ -21,16 +23,20 @@ pub type ReturnSlot = *mut *mut u8;
 /// What a handler produces: a result, or an error to raise.
 pub type Outcome = Result<Out, (ErrorKind, String)>;
 
+/// A plugin function as the ABI layer runs it.
+pub type Handler = fn(&[Ddb], &Caller<'_>) -> Outcome;
+
 /// Runs `handler` for a call from the server and stores its result in `ret`, or throws.
 ///
 /// # Safety
 /// Must be called from an exported `extern "C-unwind"` entry point with the hidden return
-/// pointer and the argument vector the server passed.
+/// pointer, the heap and the argument vector the server passed.
 pub unsafe fn call(
     ret: ReturnSlot,
+    heap: *mut c_void,
     args: *const ArgVector,
     function: &str,
-    handler: fn(&[Ddb]) -> Outcome,
+    handler: Handler,
 ) -> ReturnSlot {
     let Some(cxx) = Cxx::get() else {
         // Not inside a C++ process: nothing can be thrown or built.
@@ -45,7 +51,8 @@ pub unsafe fn call(
         || -> Result<*mut u8, (ErrorKind, String)> {
             // SAFETY: the server passes a live vector of live smart pointers for the call.
             let values: Vec<Ddb> = unsafe { read_args(server, args) };
-            let out = handler(&values)?;
+            let caller = Caller::new(server, heap);
+            let out = handler(&values, &caller)?;
             super::make::make(server, &out)
                 .map(|sp| sp.into_raw())
                 .ok_or_else(|| {
@@ -101,30 +108,65 @@ unsafe fn read_args(server: &server::Server, args: *const ArgVector) -> Vec<Ddb>
     }
 }
 
-/// The server version and the facts version in use, or why there are none.
-pub fn server_info() -> Result<(String, &'static str), String> {
-    let cxx = Cxx::get().ok_or("no C++ runtime in this process")?;
-    let s = server::get(cxx)?;
-    Ok((s.version.clone(), s.facts.version))
+/// What `version()` reports about the server.
+pub struct ServerInfo {
+    /// The server's version string (`Util::VER`).
+    pub version: String,
+    /// The facts in use, e.g. "2.00.16".
+    pub facts: &'static str,
+    /// "standard" or "Linux_ABI (cxx11)".
+    pub flavour: &'static str,
+    /// What the load-time self-check verified.
+    pub self_check: String,
+    /// The server's exception types in use, or what replaces them.
+    pub exceptions: String,
 }
 
-/// Declares the exported entry points of the plugin functions: for each, an
-/// `extern "C-unwind"` function with the server's calling convention
-/// (`ConstantSP f(Heap*, std::vector<ConstantSP>&)`: hidden return pointer first) that
-/// hands its arguments to `$run` through [`call`].
+/// The server as resolved at the first call, or why it could not be.
+pub fn server_info() -> Result<ServerInfo, String> {
+    let cxx = Cxx::get().ok_or("no C++ runtime in this process")?;
+    let s = server::get(cxx)?;
+    let exceptions = match (s.runtime_exception, s.illegal_argument) {
+        (Some(_), Some(_)) => "RuntimeException, IllegalArgumentException (the server's own)".into(),
+        (Some(_), None) => "RuntimeException (the server exports no IllegalArgumentException: \
+                            argument errors are raised as RuntimeException)"
+            .into(),
+        _ => "std::runtime_error (the server exports no RuntimeException)".into(),
+    };
+    Ok(ServerInfo {
+        version: s.version.clone(),
+        facts: s.facts.version,
+        flavour: s.facts.flavour.name(),
+        self_check: s.self_check.clone(),
+        exceptions,
+    })
+}
+
+/// Declares the exported entry points of the plugin functions: for each, a function with
+/// the server's calling convention (`ConstantSP f(Heap*, std::vector<ConstantSP>&)`, see
+/// [`entry_shim!`](crate::entry_shim)) that hands its arguments to `$run` through [`call`].
 #[macro_export]
 macro_rules! ddb_entry_points {
-    ($($symbol:ident => $function:expr, $run:path;)*) => {$(
-        /// # Safety
-        /// Called only by the DolphinDB server, with its return slot and arguments.
-        #[no_mangle]
-        pub unsafe extern "C-unwind" fn $symbol(
-            ret: $crate::abi::ReturnSlot,
-            _heap: *mut ::std::ffi::c_void,
-            args: *const $crate::abi::ArgVector,
-        ) -> $crate::abi::ReturnSlot {
-            // SAFETY: called by the server with its hidden return slot and argument vector.
-            unsafe { $crate::abi::call(ret, args, $function, $run) }
+    ($($symbol:ident => $function:expr, $run:path;)*) => {
+        /// The entry points' bodies, in the x86_64 argument order (return slot first).
+        #[allow(non_snake_case)]
+        mod entry_bodies {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                /// # Safety
+                /// Called only through the exported shim, with the server's arguments.
+                pub unsafe extern "C-unwind" fn $symbol(
+                    ret: $crate::abi::ReturnSlot,
+                    heap: *mut ::std::ffi::c_void,
+                    args: *const $crate::abi::ArgVector,
+                ) -> $crate::abi::ReturnSlot {
+                    // SAFETY: called by the server with its hidden return slot, heap and
+                    // argument vector.
+                    unsafe { $crate::abi::call(ret, heap, args, $function, $run) }
+                }
+            )*
         }
-    )*};
+        $( $crate::entry_shim!($symbol, entry_bodies::$symbol); )*
+    };
 }

@@ -1,15 +1,19 @@
 //! The DolphinDB ABI: the only code that knows the server's C++ object model, driven by
-//! the facts of the running server's version. Everything above this module sees plain
-//! Rust values (`Ddb` in, `Out` back) and never a raw pointer.
+//! the facts of the running server's version, C++ string ABI and target. Everything above
+//! this module sees plain Rust values (`Ddb` in, `Out` back) and never a raw pointer.
 mod cxx;
 mod entry;
 pub mod facts;
 mod make;
 mod object;
 mod read;
+mod self_check;
 mod server;
+mod session;
+mod sret;
 mod throw;
 mod value;
 
-pub use entry::{call, server_info, ArgVector, Outcome, ReturnSlot};
-pub use value::{Ddb, ErrorKind, Out};
+pub use entry::{call, server_info, ArgVector, Handler, Outcome, ReturnSlot, ServerInfo};
+pub use session::Caller;
+pub use value::{Category, ColumnValues, Ddb, ErrorKind, Out, Scalar, TypeInfo};

@@ -6,16 +6,29 @@ use std::ffi::c_void;
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicI32, Ordering};
 
+/// Room for a `std::string` of either ABI (or a `ConstantSP`) returned by value.
+#[repr(C, align(16))]
+struct RetBuf([u8; 32]);
+
 /// Reads function pointer `F` from slot `slot` of `obj`'s vtable.
 ///
 /// # Safety
 /// `obj` must be a live DolphinDB object and `F` the exact signature (Itanium ABI, `this`
 /// first, hidden return pointer before it) of the virtual method the facts put at `slot`.
 pub(super) unsafe fn vfn<F: Copy>(obj: *const Obj, slot: usize) -> F {
-    // SAFETY: a live object starts with its vtable pointer; the slot exists per the facts.
+    // SAFETY: per the caller's contract.
+    unsafe { std::mem::transmute_copy::<*const c_void, F>(&vslot(obj, slot)) }
+}
+
+/// The address in slot `slot` of `obj`'s vtable.
+///
+/// # Safety
+/// `obj` must be a live object whose vtable has that slot.
+pub(super) unsafe fn vslot(obj: *const Obj, slot: usize) -> *const c_void {
+    // SAFETY: a live object starts with its vtable pointer; the slot exists per the caller.
     unsafe {
         let vtable = *(obj as *const *const *const c_void);
-        std::mem::transmute_copy::<*const c_void, F>(&*vtable.add(slot))
+        *vtable.add(slot)
     }
 }
 
@@ -53,6 +66,11 @@ impl<'s> Sp<'s> {
     pub(crate) fn obj(&self) -> *mut Obj {
         // SAFETY: counter is a live Counter; p_ is at the facts' offset.
         unsafe { *(self.counter.add(self.server.facts.counter.p) as *const *mut Obj) }
+    }
+
+    /// The Counter this smart pointer holds (still owned by it).
+    pub(crate) fn counter(&self) -> *mut u8 {
+        self.counter
     }
 
     /// The address of the smart pointer itself, for `const ConstantSP&` parameters.
@@ -144,6 +162,20 @@ impl<'a> ObjRef<'a> {
         }
     }
 
+    /// The data category (LOGICAL, INTEGRAL, FLOATING, TEMPORAL, LITERAL, DENARY, ...).
+    pub(crate) fn category(&self) -> i32 {
+        let facts = self.server.facts;
+        match (facts.flag.category, facts.slots.get_category) {
+            (Some(field), _) => field.extract(self.flag()) as i32,
+            (None, Some(slot)) => {
+                type F = unsafe extern "C" fn(*const Obj) -> i32;
+                // SAFETY: getCategory() const -> DATA_CATEGORY, virtual here (facts).
+                unsafe { vfn::<F>(self.obj, slot)(self.obj) }
+            }
+            (None, None) => -1,
+        }
+    }
+
     pub(crate) fn is_null(&self) -> bool {
         type F = unsafe extern "C" fn(*const Obj) -> bool;
         // SAFETY: isNull() const -> bool; Constant's default returns false, never throws.
@@ -158,25 +190,19 @@ impl<'a> ObjRef<'a> {
     }
 
     fn string_call(&self, slot: usize, index: Option<i32>) -> Vec<u8> {
-        let cxx = self.server.cxx;
-        let mut out = MaybeUninit::<StdString>::uninit();
-        // SAFETY: getString() const / getString(INDEX) const return an old-ABI string by
-        // value through the hidden pointer passed before `this`; Constant's default
-        // returns "" and never throws. The string is copied, then destroyed with
-        // libstdc++'s destructor.
+        let strings = self.server.strings;
+        let mut out = MaybeUninit::<RetBuf>::uninit();
+        let at = out.as_mut_ptr() as *mut StdString;
+        // SAFETY: getString() const / getString(INDEX) const return a std::string (of the
+        // server's ABI) by value, constructed in `out` (32 bytes: either ABI fits); it never
+        // throws. The string is copied, then destroyed with libstdc++'s destructor, without
+        // being moved in between (a cxx11 string may point into itself).
         unsafe {
-            match index {
-                None => {
-                    type F = unsafe extern "C" fn(*mut StdString, *const Obj);
-                    vfn::<F>(self.obj, slot)(out.as_mut_ptr(), self.obj);
-                }
-                Some(i) => {
-                    type F = unsafe extern "C" fn(*mut StdString, *const Obj, i32);
-                    vfn::<F>(self.obj, slot)(out.as_mut_ptr(), self.obj, i);
-                }
-            }
-            let bytes = super::cxx::string_bytes(out.as_ptr());
-            cxx.string_drop(out.as_mut_ptr());
+            let f = vslot(self.obj, slot);
+            let i = index.unwrap_or(0) as isize as usize;
+            super::sret::call(f, at.cast(), self.obj.cast(), i, 0);
+            let bytes = strings.bytes(at);
+            strings.drop(at);
             bytes
         }
     }
@@ -215,18 +241,11 @@ impl<'a> ObjRef<'a> {
     fn sp_call(&self, slot: usize, index: Option<i32>) -> Option<Sp<'a>> {
         let mut out: *mut u8 = std::ptr::null_mut();
         // SAFETY: keys()/values() const and get(INDEX) const return a ConstantSP (one
-        // Counter pointer) by value through the hidden pointer; the reference is ours.
+        // Counter pointer) by value, constructed at `out`; the reference is ours.
         unsafe {
-            match index {
-                None => {
-                    type F = unsafe extern "C" fn(*mut *mut u8, *const Obj);
-                    vfn::<F>(self.obj, slot)(&mut out, self.obj);
-                }
-                Some(i) => {
-                    type F = unsafe extern "C" fn(*mut *mut u8, *const Obj, i32);
-                    vfn::<F>(self.obj, slot)(&mut out, self.obj, i);
-                }
-            }
+            let f = vslot(self.obj, slot);
+            let i = index.unwrap_or(0) as isize as usize;
+            super::sret::call(f, (&mut out as *mut *mut u8).cast(), self.obj.cast(), i, 0);
             Sp::from_returned(self.server, out)
         }
     }
@@ -248,6 +267,39 @@ impl<'a> ObjRef<'a> {
 }
 
 impl<'s> Sp<'s> {
+    /// `set(INDEX, const ConstantSP&)`: element `i` of a vector from a scalar.
+    pub(crate) fn set_at(&self, i: usize, value: &Sp<'_>) -> bool {
+        type F = unsafe extern "C" fn(*mut Obj, i32, *const *mut u8) -> bool;
+        // SAFETY: set(INDEX, const ConstantSP&) of a live vector, with a live scalar; the
+        // vector copies the value (or takes its own reference).
+        unsafe {
+            vfn::<F>(self.obj(), self.server.facts.slots.set_at)(
+                self.obj(),
+                i as i32,
+                value.as_ref_arg(),
+            )
+        }
+    }
+
+    /// `set(const ConstantSP& key, const ConstantSP& value)` of a dictionary.
+    pub(crate) fn set_key_value(&self, key: &Sp<'_>, value: &Sp<'_>) -> bool {
+        type F = unsafe extern "C" fn(*mut Obj, *const *mut u8, *const *mut u8) -> bool;
+        // SAFETY: set(const ConstantSP&, const ConstantSP&) of a live dictionary; it takes
+        // its own references, ours are released when `key` and `value` drop.
+        unsafe {
+            vfn::<F>(self.obj(), self.server.facts.slots.set_key_value)(
+                self.obj(),
+                key.as_ref_arg(),
+                value.as_ref_arg(),
+            )
+        }
+    }
+
+    /// The number of references to the object (for the self-check's plausibility test).
+    pub(crate) fn ref_count(&self) -> i32 {
+        self.count().load(Ordering::Acquire)
+    }
+
     pub(crate) fn view(&self) -> ObjRef<'_> {
         // SAFETY: the object lives at least as long as this reference.
         unsafe { ObjRef::new(self.server, self.obj()) }

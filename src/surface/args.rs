@@ -1,6 +1,6 @@
 //! Argument conversion: from the `Ddb` values of a call to the Rust types handlers use,
 //! with errors that name the function's parameter (PyO3's FromPyObject, in small).
-use crate::abi::{Ddb, ErrorKind};
+use crate::abi::{Category, Ddb, ErrorKind, Scalar};
 use crate::core::config::{ConfigEntries, ConfigValue};
 
 /// A failure of a plugin function, before the `httpClient::<fn>: ` prefix is added.
@@ -73,7 +73,7 @@ impl<'a> Args<'a> {
     pub fn required<T: FromDdb>(&self, i: usize, param: &str) -> Result<T> {
         match self.values.get(i) {
             None | Some(Ddb::Nothing) => Err(Failure::argument(format!("{param} is required"))),
-            Some(Ddb::Null(_)) => Err(Failure::argument(format!(
+            Some(v) if v.is_null() => Err(Failure::argument(format!(
                 "{param} must be {}, but got NULL",
                 T::EXPECTED
             ))),
@@ -84,7 +84,8 @@ impl<'a> Args<'a> {
     /// Argument `i`, or None when omitted, a Nothing placeholder or NULL.
     pub fn optional<T: FromDdb>(&self, i: usize, param: &str) -> Result<Option<T>> {
         match self.values.get(i) {
-            None | Some(Ddb::Nothing) | Some(Ddb::Null(_)) => Ok(None),
+            None | Some(Ddb::Nothing) => Ok(None),
+            Some(v) if v.is_null() => Ok(None),
             Some(v) => T::from_ddb(v, param).map(Some),
         }
     }
@@ -95,7 +96,10 @@ impl FromDdb for Vec<u8> {
     const EXPECTED: &'static str = "a STRING scalar";
     fn from_ddb(value: &Ddb, param: &str) -> Result<Self> {
         match value {
-            Ddb::Str(b) => Ok(b.clone()),
+            Ddb::Scalar {
+                value: Scalar::Str(b),
+                ..
+            } => Ok(b.clone()),
             other => Err(wrong(param, Self::EXPECTED, other)),
         }
     }
@@ -122,7 +126,11 @@ impl FromDdb for i64 {
     const EXPECTED: &'static str = "an integral scalar";
     fn from_ddb(value: &Ddb, param: &str) -> Result<Self> {
         match value {
-            Ddb::Integral(v, _) => Ok(*v),
+            Ddb::Scalar {
+                ty,
+                value: Scalar::Number { long, .. },
+                ..
+            } if ty.category == Category::Integral => Ok(*long),
             other => Err(wrong(param, Self::EXPECTED, other)),
         }
     }
@@ -135,8 +143,34 @@ impl FromDdb for StringList {
     const EXPECTED: &'static str = "a STRING scalar or a STRING vector";
     fn from_ddb(value: &Ddb, param: &str) -> Result<Self> {
         match value {
-            Ddb::Str(b) => Ok(StringList(vec![b.clone()])),
-            Ddb::StrVector(v) => Ok(StringList(v.clone())),
+            Ddb::Scalar {
+                value: Scalar::Str(b),
+                ..
+            } => Ok(StringList(vec![b.clone()])),
+            Ddb::Vector { items, .. }
+                if items.iter().all(|i| {
+                    matches!(
+                        i,
+                        Ddb::Scalar {
+                            value: Scalar::Str(_),
+                            ..
+                        }
+                    )
+                }) =>
+            {
+                Ok(StringList(
+                    items
+                        .iter()
+                        .filter_map(|i| match i {
+                            Ddb::Scalar {
+                                value: Scalar::Str(b),
+                                ..
+                            } => Some(b.clone()),
+                            _ => None,
+                        })
+                        .collect(),
+                ))
+            }
             other => Err(wrong(param, Self::EXPECTED, other)),
         }
     }
@@ -154,7 +188,10 @@ impl FromDdb for StringDict {
         entries
             .iter()
             .map(|(k, v)| match v {
-                Ddb::Str(s) => Ok((k.clone(), s.clone())),
+                Ddb::Scalar {
+                    value: Scalar::Str(s),
+                    ..
+                } => Ok((k.clone(), s.clone())),
                 other => Err(Failure::argument(format!(
                     "{param}: the value of key '{}' must be a STRING, but got {}",
                     String::from_utf8_lossy(k),
@@ -180,11 +217,28 @@ impl FromDdb for Config {
             let key = String::from_utf8(k.clone())
                 .map_err(|_| Failure::argument(format!("{param}: keys must be UTF-8 text")))?;
             let value = match v {
-                Ddb::Str(b) => ConfigValue::Str(b.clone()),
-                Ddb::Integral(i, _) => ConfigValue::Int(*i),
-                Ddb::Floating(d) => ConfigValue::Double(*d),
-                Ddb::Bool(b) => ConfigValue::Bool(*b),
-                Ddb::Null(_) | Ddb::Nothing => ConfigValue::Null,
+                Ddb::Scalar {
+                    value: Scalar::Str(b),
+                    ..
+                } => ConfigValue::Str(b.clone()),
+                Ddb::Scalar {
+                    ty,
+                    value: Scalar::Number { long, .. },
+                    ..
+                } if ty.category == Category::Integral => ConfigValue::Int(*long),
+                Ddb::Scalar {
+                    value: Scalar::Number { double, .. },
+                    ..
+                } => ConfigValue::Double(*double),
+                Ddb::Scalar {
+                    value: Scalar::Bool(b),
+                    ..
+                } => ConfigValue::Bool(*b),
+                Ddb::Scalar {
+                    value: Scalar::Null,
+                    ..
+                }
+                | Ddb::Nothing => ConfigValue::Null,
                 other => ConfigValue::Other(other.describe()),
             };
             out.push((key, value));
@@ -203,7 +257,10 @@ impl FromDdb for TextOrDict {
     const EXPECTED: &'static str = "a STRING scalar or a dictionary with STRING keys and values";
     fn from_ddb(value: &Ddb, param: &str) -> Result<Self> {
         match value {
-            Ddb::Str(b) => Ok(TextOrDict::Text(b.clone())),
+            Ddb::Scalar {
+                value: Scalar::Str(b),
+                ..
+            } => Ok(TextOrDict::Text(b.clone())),
             Ddb::Dict(_) => StringDict::from_ddb(value, param).map(|d| TextOrDict::Dict(d.0)),
             other => Err(wrong(param, Self::EXPECTED, other)),
         }

@@ -7,7 +7,8 @@ use crate::abi::facts;
 
 /// The descriptor for server `version` (e.g. "2.00.16"); None if unsupported.
 pub fn for_version(version: &str) -> Option<String> {
-    let f = facts::for_server(version)?;
+    // The descriptor format depends on the version only, not on the C++ string ABI.
+    let f = facts::for_server(facts::Flavour::Standard, version)?;
     let mut out = format!("{MODULE},{LIBRARY},{}\n", f.version);
     for func in FUNCTIONS {
         out.push_str(&format!(

@@ -5,7 +5,7 @@ pub mod args;
 pub mod descriptor;
 pub mod handlers;
 
-use crate::abi::{Ddb, Out, Outcome};
+use crate::abi::{Caller, Ddb, Out, Outcome};
 use args::{Args, Failure};
 
 /// The module name scripts use: `httpClient::httpGet(...)`.
@@ -101,7 +101,7 @@ macro_rules! plugin_functions {
             use super::*;
             $(
                 #[allow(non_snake_case)]
-                pub fn $symbol(values: &[Ddb]) -> Outcome {
+                pub fn $symbol(values: &[Ddb], _caller: &Caller<'_>) -> Outcome {
                     dispatch(&table::$symbol, values)
                 }
             )*

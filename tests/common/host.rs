@@ -9,9 +9,34 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
-/// The versions every host test runs in: the oldest 1.30 ABI (u16 flag, virtual
-/// getType), the 1.30 line's last, 2.00.16 and 3.00.3 (namespace ddb, 24-byte Counter).
-pub const VERSIONS: [&str; 4] = ["1.30.19", "1.30.23", "2.00.16", "3.00.3"];
+/// The hosts every host test runs in, as `version[/flavour]`: the oldest 1.30 ABI (u16
+/// flag, virtual getType), the 1.30 line's last, 2.00.16 and 3.00.3 (namespace ddb, 24-byte
+/// Counter), and a Linux_ABI (cxx11 std::string) build of 3.00.2.
+pub const VERSIONS: [&str; 5] = ["1.30.19", "1.30.23", "2.00.16", "3.00.3", "3.00.2/cxx11"];
+
+/// The server version of a host id (`3.00.2/cxx11` -> `3.00.2`).
+pub fn version_of(id: &str) -> &str {
+    id.split('/').next().unwrap_or(id)
+}
+
+/// The C++ string ABI of a host id: `standard` or `cxx11`.
+pub fn flavour_of(id: &str) -> &str {
+    id.split('/').nth(1).unwrap_or("standard")
+}
+
+/// The target the plugin and the hosts are built for: `x86_64` (native) or, with
+/// `HTTPCLIENT_TEST_TARGET=aarch64`, `aarch64` (cross-built, hosts run under qemu-aarch64).
+pub fn target_arch() -> String {
+    std::env::var("HTTPCLIENT_TEST_TARGET").unwrap_or_else(|_| "x86_64".into())
+}
+
+fn rust_target() -> Option<&'static str> {
+    match target_arch().as_str() {
+        "x86_64" => None,
+        "aarch64" => Some("aarch64-unknown-linux-gnu"),
+        other => panic!("HTTPCLIENT_TEST_TARGET={other}: x86_64 or aarch64"),
+    }
+}
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -39,31 +64,55 @@ pub fn plugin_library() -> PathBuf {
         if profile.file_name().is_some_and(|n| n == "release") {
             cmd.arg("--release");
         }
+        if let Some(t) = rust_target() {
+            cmd.args(["--target", t]);
+        }
         let status = cmd.status().expect("cargo build --lib");
         assert!(status.success(), "building the plugin library failed");
     });
-    let lib = profile_dir().join("libPluginHttpClient.so");
+    let lib = match rust_target() {
+        None => profile_dir().join("libPluginHttpClient.so"),
+        Some(t) => {
+            let profile = profile_dir();
+            profile
+                .parent()
+                .expect("target dir")
+                .join(t)
+                .join(profile.file_name().expect("profile"))
+                .join("libPluginHttpClient.so")
+        }
+    };
     assert!(lib.exists(), "{} not built", lib.display());
     lib
 }
 
-/// Builds (once per process, and only when inputs changed) the host for `version`.
-pub fn host_binary(version: &str, wrong_slot: Option<&str>) -> PathBuf {
+/// Builds (once per process, and only when inputs changed) the host for `id`
+/// (`version[/flavour]`), for the test target.
+pub fn host_binary(id: &str, wrong_slot: Option<&str>) -> PathBuf {
+    host_variant(id, wrong_slot, None)
+}
+
+/// As [`host_binary`], with a build variant (`no-iae`: IllegalArgumentException hidden).
+pub fn host_variant(id: &str, wrong_slot: Option<&str>, variant: Option<&str>) -> PathBuf {
     static LOCK: Mutex<()> = Mutex::new(());
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let out_dir = profile_dir().join("hosts");
     let mut cmd = Command::new("python3");
     cmd.arg(repo().join("host/build_host.py"))
-        .arg(version)
+        .arg(version_of(id))
+        .args(["--flavour", flavour_of(id), "--arch", &target_arch()])
         .arg("--out")
         .arg(&out_dir);
     if let Some(slot) = wrong_slot {
         cmd.arg("--wrong-slot").arg(slot);
     }
+    if let Some(v) = variant {
+        cmd.arg("--variant").arg(v);
+    }
     let out = cmd.output().expect("python3 host/build_host.py");
     assert!(
         out.status.success(),
-        "building the {version} host failed:\n{}{}",
+        "building the {id} host failed:\n{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
@@ -71,8 +120,10 @@ pub fn host_binary(version: &str, wrong_slot: Option<&str>) -> PathBuf {
     PathBuf::from(stdout.lines().last().expect("host path").trim())
 }
 
-/// A folder holding `PluginHttpClient.txt` for `version` and the plugin library.
-pub fn plugin_dir(version: &str) -> PathBuf {
+/// A folder holding `PluginHttpClient.txt` for the version of host `id` and the plugin
+/// library.
+pub fn plugin_dir(id: &str) -> PathBuf {
+    let version = version_of(id);
     static DIRS: OnceLock<Mutex<std::collections::HashMap<String, PathBuf>>> = OnceLock::new();
     let mut dirs = DIRS
         .get_or_init(Default::default)
@@ -101,10 +152,22 @@ pub struct Run {
     pub code: Option<i32>,
 }
 
-/// Runs `script` (one call per line) in the host of `version`.
-pub fn run_with(version: &str, script: &str, extra_args: &[&str], env: &[(&str, &str)]) -> Run {
-    let host = host_binary(version, None);
-    run_host(&host, &plugin_dir(version), script, extra_args, env)
+/// Runs `script` (one call per line) in host `id`.
+pub fn run_with(id: &str, script: &str, extra_args: &[&str], env: &[(&str, &str)]) -> Run {
+    let host = host_binary(id, None);
+    run_host(&host, &plugin_dir(id), script, extra_args, env)
+}
+
+/// The command that runs a host binary of the test target (under qemu for aarch64).
+pub fn host_command(host: &Path) -> Command {
+    match target_arch().as_str() {
+        "aarch64" => {
+            let mut c = Command::new("qemu-aarch64");
+            c.args(["-L", "/usr/aarch64-linux-gnu"]).arg(host);
+            c
+        }
+        _ => Command::new(host),
+    }
 }
 
 pub fn run_host(
@@ -114,7 +177,7 @@ pub fn run_host(
     extra_args: &[&str],
     env: &[(&str, &str)],
 ) -> Run {
-    let mut cmd = Command::new(host);
+    let mut cmd = host_command(host);
     cmd.args(extra_args)
         .arg(dir.join("PluginHttpClient.txt"))
         .stdin(Stdio::piped())

@@ -4,7 +4,7 @@ use crate::surface::args::{Args, Result};
 
 pub fn version(_args: &Args) -> Result<Out> {
     let (server, abi_version) = match abi::server_info() {
-        Ok((s, a)) => (s, a.to_string()),
+        Ok(info) => (info.version, info.facts.to_string()),
         Err(e) => (format!("unknown ({e})"), "none".into()),
     };
     Ok(Out::Dict(vec![

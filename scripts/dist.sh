@@ -8,7 +8,7 @@
 #   scripts/dist.sh all              # dist/httpClient-<version>/... for every supported version
 #   scripts/dist.sh all --out DIR    # write into DIR instead of dist/
 #   scripts/dist.sh --install-tools  # only install ziglang (PyPI), cargo-zigbuild and cbindgen (crates.io)
-#   scripts/dist.sh --header         # only regenerate include/httpclient.h (cbindgen) from src/capi.rs
+#   scripts/dist.sh --header         # only regenerate include/httpclient.h (cbindgen) from src/abi/c_api.rs
 #
 # Honors CARGO_TARGET_DIR (default: target/). The library is built once; every folder gets a
 # copy of the same file (one binary serves every supported server version). Needs gcc (for
@@ -26,7 +26,7 @@ install_tools() {
 }
 
 header() {
-    cbindgen --quiet --config include/cbindgen.toml --lang c --output include/httpclient.h src/capi.rs
+    cbindgen --quiet --config include/cbindgen.toml --lang c --output include/httpclient.h src/abi/c_api.rs
 }
 
 VERSION=2.00.16

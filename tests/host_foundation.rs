@@ -126,7 +126,11 @@ fn argument_counts_follow_the_descriptor() {
 
 #[test]
 fn a_server_with_one_slot_moved_is_refused_by_the_self_check_not_crashed() {
-    for (v, slot) in [("2.00.16", "getString"), ("3.00.2/cxx11", "keys"), ("1.30.19", "setLong")] {
+    for (v, slot) in [
+        ("2.00.16", "getString"),
+        ("3.00.2/cxx11", "keys"),
+        ("1.30.19", "setLong"),
+    ] {
         let host_bin = host::host_binary(v, Some(slot));
         let r = host::run_host(
             &host_bin,
@@ -135,7 +139,13 @@ fn a_server_with_one_slot_moved_is_refused_by_the_self_check_not_crashed() {
             &[],
             &[],
         );
-        assert_eq!(r.code, Some(0), "{v}: stdout {:?} stderr {}", r.lines, r.stderr);
+        assert_eq!(
+            r.code,
+            Some(0),
+            "{v}: stdout {:?} stderr {}",
+            r.lines,
+            r.stderr
+        );
         for line in &r.lines[1..] {
             assert!(
                 line.starts_with("ERR std::exception: httpClient::")

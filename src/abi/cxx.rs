@@ -3,6 +3,7 @@
 //! throwing. Nothing is linked at build time, so the same library loads into every server
 //! version and both C++ string ABIs.
 use super::facts::Flavour;
+use super::guard::{BeginCatchFn, CurrentTypeFn, EndCatchFn, PersonalityFn};
 use std::ffi::{c_char, c_void, CStr};
 use std::sync::OnceLock;
 
@@ -41,6 +42,9 @@ pub(crate) struct Cxx {
     runtime_error_new: RuntimeErrorNewFn,
     runtime_error_drop: DtorFn,
     runtime_error_typeinfo: *const u8,
+    /// Catching (guard.rs): present in every libstdc++, looked up all the same.
+    catch: Option<(BeginCatchFn, EndCatchFn, CurrentTypeFn)>,
+    personality: Option<PersonalityFn>,
 }
 
 // SAFETY: the fields are addresses of functions and of immutable typeinfo data in the
@@ -65,14 +69,7 @@ pub(crate) fn symbol_size(addr: *const c_void) -> Option<usize> {
     let mut sym: *mut libc::c_void = std::ptr::null_mut();
     // SAFETY: dladdr1 with RTLD_DL_SYMENT writes a Dl_info and a pointer to the matching
     // symbol table entry (or null) and reads nothing of ours but `addr`'s value.
-    let found = unsafe {
-        libc::dladdr1(
-            addr,
-            info.as_mut_ptr(),
-            &mut sym,
-            RTLD_DL_SYMENT,
-        )
-    };
+    let found = unsafe { libc::dladdr1(addr, info.as_mut_ptr(), &mut sym, RTLD_DL_SYMENT) };
     if found == 0 || sym.is_null() {
         return None;
     }
@@ -121,7 +118,25 @@ impl Cxx {
             runtime_error_new: resolve!(c"_ZNSt13runtime_errorC1EPKc", RuntimeErrorNewFn),
             runtime_error_drop: resolve!(c"_ZNSt13runtime_errorD1Ev", DtorFn),
             runtime_error_typeinfo: lookup(c"_ZTISt13runtime_error")? as *const u8,
+            catch: (|| {
+                Some((
+                    resolve!(c"__cxa_begin_catch", BeginCatchFn),
+                    resolve!(c"__cxa_end_catch", EndCatchFn),
+                    resolve!(c"__cxa_current_exception_type", CurrentTypeFn),
+                ))
+            })(),
+            personality: (|| Some(resolve!(c"__gxx_personality_v0", PersonalityFn)))(),
         })
+    }
+
+    /// `__cxa_begin_catch`, `__cxa_end_catch`, `__cxa_current_exception_type`.
+    pub(crate) fn catch_functions(&self) -> Option<(BeginCatchFn, EndCatchFn, CurrentTypeFn)> {
+        self.catch
+    }
+
+    /// libstdc++'s personality routine.
+    pub(crate) fn personality(&self) -> Option<PersonalityFn> {
+        self.personality
     }
 
     /// The process's C++ runtime, or None when there is none (not a C++ host).

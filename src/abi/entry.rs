@@ -127,7 +127,9 @@ pub fn server_info() -> Result<ServerInfo, String> {
     let cxx = Cxx::get().ok_or("no C++ runtime in this process")?;
     let s = server::get(cxx)?;
     let exceptions = match (s.runtime_exception, s.illegal_argument) {
-        (Some(_), Some(_)) => "RuntimeException, IllegalArgumentException (the server's own)".into(),
+        (Some(_), Some(_)) => {
+            "RuntimeException, IllegalArgumentException (the server's own)".into()
+        }
         (Some(_), None) => "RuntimeException (the server exports no IllegalArgumentException: \
                             argument errors are raised as RuntimeException)"
             .into(),
@@ -142,17 +144,18 @@ pub fn server_info() -> Result<ServerInfo, String> {
     })
 }
 
-/// Declares the exported entry points of the plugin functions: for each, a function with
-/// the server's calling convention (`ConstantSP f(Heap*, std::vector<ConstantSP>&)`, see
-/// [`entry_shim!`](crate::entry_shim)) that hands its arguments to `$run` through [`call`].
+/// Declares the exported entry points of the plugin functions (from the declarations of
+/// `with_plugin_functions!`): for each, a function with the server's calling convention
+/// (`ConstantSP f(Heap*, std::vector<ConstantSP>&)`, see [`entry_shim!`](crate::entry_shim))
+/// that hands its arguments to the surface's `run::<symbol>` through [`call`].
 #[macro_export]
 macro_rules! ddb_entry_points {
-    ($($symbol:ident => $function:expr, $run:path;)*) => {
+    ($($symbol:ident: $name:ident = $($handler:ident)::+ (
+        $($req:ident: $rty:ty),* ; $($opt:ident: $oty:ty),*
+    );)*) => {
         /// The entry points' bodies, in the x86_64 argument order (return slot first).
         #[allow(non_snake_case)]
         mod entry_bodies {
-            #[allow(unused_imports)]
-            use super::*;
             $(
                 /// # Safety
                 /// Called only through the exported shim, with the server's arguments.
@@ -163,10 +166,23 @@ macro_rules! ddb_entry_points {
                 ) -> $crate::abi::ReturnSlot {
                     // SAFETY: called by the server with its hidden return slot, heap and
                     // argument vector.
-                    unsafe { $crate::abi::call(ret, heap, args, $function, $run) }
+                    unsafe {
+                        $crate::abi::call(
+                            ret,
+                            heap,
+                            args,
+                            concat!("httpClient::", stringify!($name)),
+                            $crate::surface::run::$symbol,
+                        )
+                    }
                 }
             )*
         }
         $( $crate::entry_shim!($symbol, entry_bodies::$symbol); )*
     };
+}
+
+/// The exported entry points of the functions of the surface's table.
+mod exports {
+    crate::with_plugin_functions!(crate::ddb_entry_points);
 }

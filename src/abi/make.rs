@@ -64,13 +64,23 @@ const NULL_BOOL: i8 = i8::MIN;
 pub(crate) fn int(server: &Server, v: Option<i32>) -> Option<Sp<'_>> {
     let f = server.facts;
     // setInt(int)
-    scalar_with(server, f.enums.dt_int, f.slots.set_int, v.unwrap_or(NULL_INT))
+    scalar_with(
+        server,
+        f.enums.dt_int,
+        f.slots.set_int,
+        v.unwrap_or(NULL_INT),
+    )
 }
 
 pub(crate) fn long(server: &Server, v: Option<i64>) -> Option<Sp<'_>> {
     let f = server.facts;
     // setLong(long long)
-    scalar_with(server, f.enums.dt_long, f.slots.set_long, v.unwrap_or(NULL_LONG))
+    scalar_with(
+        server,
+        f.enums.dt_long,
+        f.slots.set_long,
+        v.unwrap_or(NULL_LONG),
+    )
 }
 
 pub(crate) fn double(server: &Server, v: Option<f64>) -> Option<Sp<'_>> {
@@ -90,7 +100,12 @@ pub(crate) fn boolean(server: &Server, v: Option<bool>) -> Option<Sp<'_>> {
 pub(crate) fn timestamp(server: &Server, ms: Option<i64>) -> Option<Sp<'_>> {
     let f = server.facts;
     // A TIMESTAMP is a count of milliseconds set with setLong(long long).
-    scalar_with(server, f.enums.dt_timestamp, f.slots.set_long, ms.unwrap_or(NULL_LONG))
+    scalar_with(
+        server,
+        f.enums.dt_timestamp,
+        f.slots.set_long,
+        ms.unwrap_or(NULL_LONG),
+    )
 }
 
 pub(crate) fn dictionary<'s>(server: &'s Server, entries: &[(String, Out)]) -> Option<Sp<'s>> {

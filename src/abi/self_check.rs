@@ -118,9 +118,18 @@ fn check_objects(server: &Server) -> Result<(), String> {
 
     let s = made(make::string(server, b"self-check \xe4\xb8\xad"), "a STRING")?;
     let v = s.view();
-    expect(v.form() == e.df_scalar, "a STRING scalar's form is not SCALAR")?;
-    expect(v.data_type() == e.dt_string, "a STRING scalar's type is not STRING")?;
-    expect(v.category() == e.cat_literal, "a STRING scalar's category is not LITERAL")?;
+    expect(
+        v.form() == e.df_scalar,
+        "a STRING scalar's form is not SCALAR",
+    )?;
+    expect(
+        v.data_type() == e.dt_string,
+        "a STRING scalar's type is not STRING",
+    )?;
+    expect(
+        v.category() == e.cat_literal,
+        "a STRING scalar's category is not LITERAL",
+    )?;
     expect(!v.is_nothing(), "a STRING scalar reads as Nothing")?;
     expect(
         v.get_string() == b"self-check \xe4\xb8\xad",
@@ -133,7 +142,10 @@ fn check_objects(server: &Server) -> Result<(), String> {
         v.data_type() == e.dt_long && v.category() == e.cat_integral,
         "a LONG scalar's type or category is wrong",
     )?;
-    expect(v.get_long() == 1_234_567_890_123, "a LONG does not read back")?;
+    expect(
+        v.get_long() == 1_234_567_890_123,
+        "a LONG does not read back",
+    )?;
     expect(!v.is_null(), "a LONG reads as NULL")?;
 
     let d = made(make::double(server, Some(2.5)), "a DOUBLE")?;
@@ -143,7 +155,10 @@ fn check_objects(server: &Server) -> Result<(), String> {
         "a DOUBLE scalar's type or category is wrong",
     )?;
     expect(v.get_double() == 2.5, "a DOUBLE does not read back")?;
-    expect(v.get_long() == 3, "a DOUBLE's getLong() does not round as the server's does")?;
+    expect(
+        v.get_long() == 3,
+        "a DOUBLE's getLong() does not round as the server's does",
+    )?;
 
     let b = made(make::boolean(server, Some(true)), "a BOOL")?;
     expect(b.view().get_bool(), "a BOOL does not read back")?;
@@ -155,8 +170,14 @@ fn check_objects(server: &Server) -> Result<(), String> {
         "a dictionary",
     )?;
     let v = dict.view();
-    expect(v.form() == e.df_dictionary, "a dictionary's form is not DICTIONARY")?;
-    expect(v.size() == 1, "a dictionary with one entry does not have size 1")?;
+    expect(
+        v.form() == e.df_dictionary,
+        "a dictionary's form is not DICTIONARY",
+    )?;
+    expect(
+        v.size() == 1,
+        "a dictionary with one entry does not have size 1",
+    )?;
     let keys = made(v.keys(), "the keys of a dictionary")?;
     // a fresh vector the dictionary made for us: the counter layout of the facts must
     // show exactly our reference
@@ -169,16 +190,25 @@ fn check_objects(server: &Server) -> Result<(), String> {
         k.form() == e.df_vector && k.data_type() == e.dt_string && k.size() == 1,
         "the keys of a dictionary are not a STRING vector of one",
     )?;
-    expect(k.get_string_at(0) == b"key", "a dictionary key does not read back")?;
+    expect(
+        k.get_string_at(0) == b"key",
+        "a dictionary key does not read back",
+    )?;
     let values = made(v.values(), "the values of a dictionary")?;
     let first = made(values.view().get_at(0), "a dictionary value")?;
-    expect(first.view().get_long() == 7, "a dictionary value does not read back")?;
+    expect(
+        first.view().get_long() == 7,
+        "a dictionary value does not read back",
+    )?;
 
     let table = made(
         make::table(
             server,
             &[
-                ("s".into(), ColumnValues::Str(vec![b"a".to_vec(), b"b".to_vec()])),
+                (
+                    "s".into(),
+                    ColumnValues::Str(vec![b"a".to_vec(), b"b".to_vec()]),
+                ),
                 ("t".into(), ColumnValues::Timestamp(vec![Some(0), None])),
             ],
         ),

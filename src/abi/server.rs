@@ -133,7 +133,8 @@ fn unsupported(flavour: Flavour, version: &str) -> String {
 
 fn resolve(cxx: &'static Cxx) -> Result<Server, String> {
     let (flavour, version) = read_version(cxx)?;
-    let facts = facts::for_server(flavour, &version).ok_or_else(|| unsupported(flavour, &version))?;
+    let facts =
+        facts::for_server(flavour, &version).ok_or_else(|| unsupported(flavour, &version))?;
     let strings = cxx
         .strings(flavour)
         .expect("read_version checked this string ABI");
@@ -170,10 +171,7 @@ fn resolve(cxx: &'static Cxx) -> Result<Server, String> {
         string_assign: unsafe { std::mem::transmute::<*mut c_void, StringAssignFn>(string_assign) },
         // SAFETY: the facts name DolphinString::clear().
         string_clear: unsafe { std::mem::transmute::<*mut c_void, StringClearFn>(string_clear) },
-        runtime_exception: exception_type(
-            s.runtime_exception_vtable,
-            s.runtime_exception_typeinfo,
-        ),
+        runtime_exception: exception_type(s.runtime_exception_vtable, s.runtime_exception_typeinfo),
         illegal_argument: exception_type(
             s.illegal_argument_exception_vtable,
             s.illegal_argument_exception_typeinfo,

@@ -45,7 +45,10 @@ pub enum Scalar {
     Bool(bool),
     /// A number or temporal value: `getLong()` as the server computes it (DOUBLE rounds
     /// half away from zero, temporal values are their count of units), `getDouble()`.
-    Number { long: i64, double: f64 },
+    Number {
+        long: i64,
+        double: f64,
+    },
     /// A value known by its rendering only (UUID, IPADDR, INT128, COMPLEX, ...).
     Opaque,
 }
@@ -109,9 +112,7 @@ impl Ddb {
     /// integers in decimal, NULL as the empty string).
     pub fn rendered(&self) -> Option<Vec<u8>> {
         match self {
-            Ddb::Scalar {
-                text: Some(t), ..
-            } => Some(t.clone()),
+            Ddb::Scalar { text: Some(t), .. } => Some(t.clone()),
             Ddb::Scalar { value, ty, .. } => match value {
                 Scalar::Null => Some(Vec::new()),
                 Scalar::Str(b) => Some(b.clone()),

@@ -13,10 +13,13 @@ pub fn for_version(version: &str) -> Option<String> {
     for func in FUNCTIONS {
         out.push_str(&format!(
             "{},{},system,{},{},0",
-            func.symbol, func.name, func.min_args, func.max_args
+            func.symbol,
+            func.name,
+            func.min_args(),
+            func.max_args()
         ));
         if f.long_descriptor {
-            out.push_str(&format!(",0,{}", func.syntax));
+            out.push_str(&format!(",0,{}", func.syntax()));
         }
         out.push('\n');
     }

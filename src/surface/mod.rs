@@ -1,127 +1,67 @@
 //! The plugin surface: one declarative table of the functions DolphinDB scripts call.
-//! From it come the exported entry points, the argument-count checks, and the
-//! descriptor file (`PluginHttpClient.txt`) for each server version.
-pub mod args;
+//! Each line names the exported symbol, the function, its handler and its parameters
+//! (required ones before the `;`, optional ones after) with their types; from it come the
+//! exported entry points, the argument counts and conversions, the descriptor file
+//! (`PluginHttpClient.txt`) of each server version and the function reference's list.
+#![forbid(unsafe_code)]
 pub mod descriptor;
+pub mod from_ddb;
+pub mod function;
 pub mod handlers;
+pub mod into_ddb;
+pub mod json;
 
-use crate::abi::{Caller, Ddb, Out, Outcome};
-use args::{Args, Failure};
+use crate::abi::{Caller, Ddb, Outcome};
+use crate::core::email::{EmailOptions, SmtpOptions};
+use crate::core::http::{HttpConfig, RequestUrl};
+use crate::core::log::Level;
+use crate::core::messaging::{Body, MessagingConfig, RobotKind};
+pub use from_ddb::{
+    Config, Count, FromArg, Headers, Maybe, Millis, ParamsArg, Port, Recipients, Webhooks,
+};
+pub use function::{dispatch, Param, PluginFunction};
+use handlers::{alerting, email, http, messaging, ops};
+pub use into_ddb::IntoDdb;
 
 /// The module name scripts use: `httpClient::httpGet(...)`.
 pub const MODULE: &str = "httpClient";
 /// The library file the descriptor names.
 pub const LIBRARY: &str = "libPluginHttpClient.so";
 
-/// One plugin function: descriptor facts and its handler.
-pub struct PluginFunction {
-    pub name: &'static str,
-    pub symbol: &'static str,
-    pub min_args: usize,
-    pub max_args: usize,
-    pub syntax: &'static str,
-    pub handler: fn(&Args) -> args::Result<Out>,
-}
-
-/// Checks the argument count, runs the handler, and prefixes any error with
-/// `httpClient::<name>: `.
-fn dispatch(f: &PluginFunction, values: &[Ddb]) -> Outcome {
-    // Test builds only: HTTPCLIENT_PANIC_PROBE=<function> makes that function panic, so
-    // the tests can prove a panic becomes an exception instead of aborting the server.
-    #[cfg(debug_assertions)]
-    if std::env::var("HTTPCLIENT_PANIC_PROBE").is_ok_and(|v| v == f.name) {
-        panic!("panic probe in {}", f.name);
-    }
-    let args = Args::new(values);
-    let result = if args.len() < f.min_args || args.len() > f.max_args {
-        Err(Failure::argument(format!(
-            "expects {}~{} argument(s), but got {}",
-            f.min_args,
-            f.max_args,
-            args.len()
-        )))
-    } else {
-        (f.handler)(&args)
-    };
-    result.map_err(|e| {
-        (
-            e.kind,
-            format!("{MODULE}::{}: {}", f.name, printable(&e.message)),
-        )
-    })
-}
-
-/// Control characters (a CR/LF echoed from a bad argument, say) are shown escaped, so
-/// an error message stays one line in the server's log and cannot forge log lines.
-fn printable(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    for c in message.chars() {
-        match c {
-            '\r' => out.push_str("\\r"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn error_messages_are_one_line() {
-        assert_eq!(super::printable("key 'a\r\nb\0'"), "key 'a\\r\\nb\\u{0}'");
-        assert_eq!(super::printable("中文 ok"), "中文 ok");
-    }
-}
-
-macro_rules! plugin_functions {
-    ($($symbol:ident: $name:literal, $min:literal..=$max:literal, $syntax:literal => $handler:path;)*) => {
-        /// The functions' descriptor facts and handlers, one static each.
-        mod table {
-            use super::*;
-            $(
-                #[allow(non_upper_case_globals)]
-                pub static $symbol: PluginFunction = PluginFunction {
-                    name: $name,
-                    symbol: stringify!($symbol),
-                    min_args: $min,
-                    max_args: $max,
-                    syntax: $syntax,
-                    handler: $handler,
-                };
-            )*
-        }
-
-        /// Every function of the plugin, in descriptor order.
-        pub static FUNCTIONS: &[&PluginFunction] = &[$(&table::$symbol),*];
-
-        mod run {
-            use super::*;
-            $(
-                #[allow(non_snake_case)]
-                pub fn $symbol(values: &[Ddb], _caller: &Caller<'_>) -> Outcome {
-                    dispatch(&table::$symbol, values)
-                }
-            )*
-        }
-
-        crate::ddb_entry_points! {
-            $($symbol => concat!("httpClient::", $name), run::$symbol;)*
+/// The plugin's functions, declared once: `symbol: name = handler(required params;
+/// optional params)`, each parameter with the type it is converted to. Two consumers read
+/// it: [`plugin_functions!`](crate::plugin_functions) here (the table, the conversions)
+/// and the ABI layer's `ddb_entry_points!` (the exported entry points, where the unsafe
+/// code of the calling convention lives).
+#[macro_export]
+macro_rules! with_plugin_functions {
+    ($callback:path) => {
+        $callback! {
+            ddbHttpClient_httpGet: httpGet = http::get(url: RequestUrl;
+                params: Option<ParamsArg>, timeout: Option<Millis>, headers: Option<Headers>, config: Option<Config<HttpConfig>>);
+            ddbHttpClient_httpPost: httpPost = http::post(url: RequestUrl;
+                params: Option<ParamsArg>, timeout: Option<Millis>, headers: Option<Headers>, config: Option<Config<HttpConfig>>);
+            ddbHttpClient_httpPut: httpPut = http::put(url: RequestUrl;
+                params: Option<ParamsArg>, timeout: Option<Millis>, headers: Option<Headers>, config: Option<Config<HttpConfig>>);
+            ddbHttpClient_httpDelete: httpDelete = http::delete(url: RequestUrl;
+                params: Option<ParamsArg>, timeout: Option<Millis>, headers: Option<Headers>, config: Option<Config<HttpConfig>>);
+            ddbHttpClient_sendEmail: sendEmail = email::send(userId: String, pwd: String, recipient: Recipients,
+                subject: Maybe<Vec<u8>>, body: Maybe<Vec<u8>>; msg: Maybe<Vec<u8>>, options: Option<Config<EmailOptions>>);
+            ddbHttpClient_emailSmtpConfig: emailSmtpConfig = email::smtp_config(emailName: String, host: String;
+                port: Option<Port>, options: Option<Config<SmtpOptions>>);
+            ddbHttpClient_wecomSend: wecomSend = messaging::wecom(corpId: String, corpSecret: String, api: String, body: Body;
+                config: Option<Config<MessagingConfig>>);
+            ddbHttpClient_dingtalkSend: dingtalkSend = messaging::dingtalk(appKey: String, appSecret: String, api: String;
+                body: Option<Body>, config: Option<Config<MessagingConfig>>);
+            ddbHttpClient_robotSend: robotSend = messaging::robot(kind: RobotKind, webhook: Webhooks, content: Body;
+                secret: Option<String>, config: Option<Config<MessagingConfig>>);
+            ddbHttpClient_version: version = ops::version(;);
+            ddbHttpClient_flush: flush = alerting::flush(; timeout: Option<Millis>);
+            ddbHttpClient_deliveries: deliveries = alerting::deliveries(; count: Option<Count>);
+            ddbHttpClient_stats: stats = ops::stats(;);
+            ddbHttpClient_setLogLevel: setLogLevel = ops::set_log_level(level: Level; file: Option<String>);
         }
     };
 }
 
-plugin_functions! {
-    ddbHttpClient_httpGet: "httpGet", 1..=5, "(url, [params], [timeout], [headers], [config])" => handlers::http::get;
-    ddbHttpClient_httpPost: "httpPost", 1..=5, "(url, [params], [timeout], [headers], [config])" => handlers::http::post;
-    ddbHttpClient_httpPut: "httpPut", 1..=5, "(url, [params], [timeout], [headers], [config])" => handlers::http::put;
-    ddbHttpClient_httpDelete: "httpDelete", 1..=5, "(url, [params], [timeout], [headers], [config])" => handlers::http::delete;
-    ddbHttpClient_sendEmail: "sendEmail", 5..=6, "(userId, pwd, recipient, subject, body, [msg])" => handlers::email::send;
-    ddbHttpClient_emailSmtpConfig: "emailSmtpConfig", 2..=4, "(emailName, host, [port], [options])" => handlers::email::smtp_config;
-    ddbHttpClient_wecomSend: "wecomSend", 4..=5, "(corpId, corpSecret, api, body, [config])" => handlers::messaging::wecom;
-    ddbHttpClient_dingtalkSend: "dingtalkSend", 3..=5, "(appKey, appSecret, api, [body], [config])" => handlers::messaging::dingtalk;
-    ddbHttpClient_robotSend: "robotSend", 3..=5, "(kind, webhook, content, [secret], [config])" => handlers::messaging::robot;
-    ddbHttpClient_version: "version", 0..=0, "()" => handlers::version::version;
-}
+crate::with_plugin_functions!(crate::plugin_functions);

@@ -21,7 +21,7 @@ use lettre::transport::smtp::response::Response;
 use lettre::transport::smtp::Error as SmtpError;
 
 use super::options::{SmtpOptions, TlsMode};
-use crate::core::error::{Error, Result};
+use crate::core::error::{Cause, Error, Result};
 
 /// Most pools kept; beyond that the map is emptied (their connections close).
 const MAX_POOLS: usize = 256;
@@ -73,10 +73,14 @@ pub fn effective_tls(mode: TlsMode, port: u16) -> TlsMode {
 fn tls_parameters(host: &str, options: &SmtpOptions) -> Result<TlsParameters> {
     let mut builder = TlsParameters::builder(host.to_string());
     if let Some(path) = &options.ca_file {
-        let pem = std::fs::read(path)
-            .map_err(|e| Error::new(format!("option 'caFile': cannot read \"{path}\": {e}")))?;
+        let pem = std::fs::read(path).map_err(|e| {
+            Error::runtime(
+                Cause::Io,
+                format!("option 'caFile': cannot read \"{path}\": {e}"),
+            )
+        })?;
         let cert = Certificate::from_pem(&pem).map_err(|_| {
-            Error::new(format!(
+            Error::argument(format!(
                 "option 'caFile': \"{path}\" holds no valid PEM certificate"
             ))
         })?;
@@ -89,7 +93,7 @@ fn tls_parameters(host: &str, options: &SmtpOptions) -> Result<TlsParameters> {
     }
     builder
         .build_rustls()
-        .map_err(|e| Error::new(format!("cannot set up TLS for {host}: {e}")))
+        .map_err(|e| Error::runtime(Cause::Tls, format!("cannot set up TLS for {host}: {e}")))
 }
 
 /// The pooled connections of one server account.

@@ -1,33 +1,80 @@
-//! What is sent: validation of the addresses and building of the message bytes.
+//! What is sent: validated addresses and the bytes of the message (subject and body with
+//! the options' cc, reply-to, sender name and attachments, or a complete raw message).
 use lettre::address::{Address, Envelope};
-use lettre::message::header::ContentType;
-use lettre::message::{Mailbox, Message};
+use lettre::message::header::ContentType as HeaderContentType;
+use lettre::message::{Attachment, Mailbox, Message, MultiPart, SinglePart};
 
-use crate::core::error::{Error, Result};
+use super::options::{ContentType, EmailOptions};
+use crate::core::error::{Cause, Error, Result};
 
-/// The content of a mail: subject and HTML body, or a complete RFC 5322 message.
+/// Attachments larger than this, together, are refused (most providers' limit is
+/// 20-50 MB, and the mail is held in memory while it is sent).
+pub const MAX_ATTACHMENT_BYTES: u64 = 25 * 1024 * 1024;
+
+/// The content of a mail: subject and body, or a complete RFC 5322 message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Content {
     SubjectBody { subject: Vec<u8>, body: Vec<u8> },
     Raw(Vec<u8>),
 }
 
-/// One `sendEmail` call.
+/// An e-mail address, checked once: no CR or LF (nothing can be smuggled into an SMTP
+/// command or a header), a valid `local@domain`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailAddress(Address);
+
+impl EmailAddress {
+    /// Parses `text` (surrounding spaces ignored); `what` names it in errors ("userId",
+    /// "recipient", "option 'cc'").
+    pub fn parse(what: &str, text: &str) -> Result<EmailAddress> {
+        if text.contains(['\r', '\n']) {
+            return Err(Error::argument(format!(
+                "{what} must not contain CR or LF characters"
+            )));
+        }
+        text.trim()
+            .parse::<Address>()
+            .map(EmailAddress)
+            .map_err(|_| {
+                Error::argument(format!(
+                    "{what} \"{}\" is not a valid e-mail address",
+                    text.escape_debug()
+                ))
+            })
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_ref()
+    }
+
+    /// The part after the '@'.
+    pub fn domain(&self) -> &str {
+        self.0.domain()
+    }
+
+    fn address(&self) -> Address {
+        self.0.clone()
+    }
+}
+
+/// One mail.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Mail {
-    pub user_id: String,
+    pub from: EmailAddress,
     pub password: String,
-    pub recipients: Vec<String>,
+    pub recipients: Vec<EmailAddress>,
     pub content: Content,
+    pub options: EmailOptions,
 }
 
 impl std::fmt::Debug for Mail {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Mail")
-            .field("user_id", &self.user_id)
+            .field("from", &self.from)
             .field("password", &"<hidden>")
             .field("recipients", &self.recipients)
             .field("content", &self.content)
+            .field("options", &self.options)
             .finish()
     }
 }
@@ -41,49 +88,43 @@ fn refuse_crlf(what: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-/// The address of `userId` (which must be a plain `user@domain`).
-pub fn sender_address(user_id: &str) -> Result<Address> {
-    if user_id.is_empty() {
-        return Err(Error::argument("userId must be a non-empty string"));
-    }
-    refuse_crlf("userId", user_id)?;
-    user_id.trim().parse::<Address>().map_err(|_| {
-        Error::argument(format!(
-            "userId \"{}\" is not a valid e-mail address",
-            user_id.escape_debug()
-        ))
-    })
-}
-
-/// The addresses of the recipients (at least one).
-pub fn recipient_addresses(recipients: &[String]) -> Result<Vec<Address>> {
-    if recipients.is_empty() {
-        return Err(Error::argument("recipient must name at least one address"));
-    }
-    recipients
-        .iter()
-        .map(|r| {
-            refuse_crlf("recipient", r)?;
-            r.trim().parse::<Address>().map_err(|_| {
-                Error::argument(format!(
-                    "recipient \"{}\" is not a valid e-mail address",
-                    r.escape_debug()
-                ))
-            })
-        })
-        .collect()
+fn addresses(what: &str, list: &[String]) -> Result<Vec<EmailAddress>> {
+    list.iter().map(|a| EmailAddress::parse(what, a)).collect()
 }
 
 /// The envelope and the bytes of the DATA phase for `mail`.
 pub fn build(mail: &Mail) -> Result<(Envelope, Vec<u8>)> {
-    let from = sender_address(&mail.user_id)?;
-    let to = recipient_addresses(&mail.recipients)?;
-    let envelope = Envelope::new(Some(from.clone()), to.clone())
-        .map_err(|e| Error::new(format!("invalid envelope: {e}")))?;
+    if mail.recipients.is_empty() {
+        return Err(Error::argument("recipient must name at least one address"));
+    }
+    let cc = addresses("option 'cc'", &mail.options.cc)?;
+    let bcc = addresses("option 'bcc'", &mail.options.bcc)?;
+    let to: Vec<Address> = mail.recipients.iter().map(EmailAddress::address).collect();
+    let envelope_to: Vec<Address> = to
+        .iter()
+        .cloned()
+        .chain(cc.iter().chain(&bcc).map(EmailAddress::address))
+        .collect();
+    let envelope = Envelope::new(Some(mail.from.address()), envelope_to)
+        .map_err(|e| Error::argument(format!("invalid envelope: {e}")))?;
     let bytes = match &mail.content {
-        Content::SubjectBody { subject, body } => build_subject_body(from, &to, subject, body)?,
+        Content::SubjectBody { subject, body } => {
+            build_subject_body(mail, &to, &cc, subject, body)?
+        }
         Content::Raw(raw) => {
-            check_raw(raw, &from, &to)?;
+            let o = &mail.options;
+            if !(o.cc.is_empty()
+                && o.attachments.is_empty()
+                && o.from_name.is_none()
+                && o.reply_to.is_none())
+                || o.content_type != ContentType::Html
+            {
+                return Err(Error::argument(
+                    "options cc, attachments, contentType, fromName and replyTo apply to \
+                     subject and body; a raw msg carries its own headers (bcc may be used)",
+                ));
+            }
+            check_raw(raw, &mail.from.address(), &to)?;
             let mut bytes = normalize_line_endings(raw);
             // The DATA terminator adds CRLF itself: a final CRLF would arrive doubled.
             if bytes.ends_with(b"\r\n") {
@@ -95,28 +136,80 @@ pub fn build(mail: &Mail) -> Result<(Envelope, Vec<u8>)> {
     Ok((envelope, bytes))
 }
 
+fn read_attachment(path: &str) -> Result<(String, Vec<u8>)> {
+    let p = std::path::Path::new(path);
+    let bytes = std::fs::read(p).map_err(|e| {
+        Error::runtime(
+            Cause::Io,
+            format!("cannot read the attachment \"{path}\": {e}"),
+        )
+    })?;
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "attachment".into());
+    Ok((name, bytes))
+}
+
 fn build_subject_body(
-    from: Address,
+    mail: &Mail,
     to: &[Address],
+    cc: &[EmailAddress],
     subject: &[u8],
     body: &[u8],
 ) -> Result<Vec<u8>> {
+    let o = &mail.options;
     let subject = std::str::from_utf8(subject)
         .map_err(|_| Error::argument("subject is not valid UTF-8 text"))?;
     refuse_crlf("subject", subject)?;
     let body =
         std::str::from_utf8(body).map_err(|_| Error::argument("body is not valid UTF-8 text"))?;
+    if let Some(name) = &o.from_name {
+        refuse_crlf("option 'fromName'", name)?;
+    }
     let mut builder = Message::builder()
-        .from(Mailbox::new(None, from))
+        .from(Mailbox::new(o.from_name.clone(), mail.from.address()))
         .subject(subject)
-        .message_id(None)
-        .header(ContentType::TEXT_HTML);
+        .message_id(None);
     for address in to {
         builder = builder.to(Mailbox::new(None, address.clone()));
     }
-    let message = builder
-        .body(body.to_string())
-        .map_err(|e| Error::new(format!("cannot build the message: {e}")))?;
+    for address in cc {
+        builder = builder.cc(Mailbox::new(None, address.address()));
+    }
+    if let Some(reply_to) = &o.reply_to {
+        let a = EmailAddress::parse("option 'replyTo'", reply_to)?;
+        builder = builder.reply_to(Mailbox::new(None, a.address()));
+    }
+    let content_type = match o.content_type {
+        ContentType::Html => HeaderContentType::TEXT_HTML,
+        ContentType::Plain => HeaderContentType::TEXT_PLAIN,
+    };
+    let message = if o.attachments.is_empty() {
+        builder.header(content_type).body(body.to_string())
+    } else {
+        let mut parts = MultiPart::mixed().singlepart(
+            SinglePart::builder()
+                .header(content_type)
+                .body(body.to_string()),
+        );
+        let mut total = 0u64;
+        for path in &o.attachments {
+            let (name, bytes) = read_attachment(path)?;
+            total += bytes.len() as u64;
+            if total > MAX_ATTACHMENT_BYTES {
+                return Err(Error::argument(format!(
+                    "the attachments exceed {} MiB together",
+                    MAX_ATTACHMENT_BYTES >> 20
+                )));
+            }
+            let mime =
+                HeaderContentType::parse("application/octet-stream").expect("a valid content type");
+            parts = parts.singlepart(Attachment::new(name).body(bytes, mime));
+        }
+        builder.multipart(parts)
+    }
+    .map_err(|e| Error::argument(format!("cannot build the message: {e}")))?;
     Ok(message.formatted())
 }
 
@@ -220,10 +313,14 @@ mod tests {
 
     fn mail(content: Content) -> Mail {
         Mail {
-            user_id: "a@x.test".into(),
+            from: EmailAddress::parse("userId", "a@x.test").unwrap(),
             password: "pw".into(),
-            recipients: vec!["b@y.test".into(), "c@y.test".into()],
+            recipients: vec![
+                EmailAddress::parse("recipient", "b@y.test").unwrap(),
+                EmailAddress::parse("recipient", "c@y.test").unwrap(),
+            ],
             content,
+            options: EmailOptions::default(),
         }
     }
 
@@ -272,28 +369,32 @@ mod tests {
         }))
         .unwrap_err();
         assert!(e.message().contains("subject is not valid UTF-8"), "{e}");
-        let mut m = mail(Content::SubjectBody {
-            subject: b"s".to_vec(),
-            body: b"b".to_vec(),
-        });
-        m.recipients = vec!["b@y.test\r\nRCPT TO:<e@y.test>".into()];
-        assert!(build(&m)
-            .unwrap_err()
-            .message()
-            .contains("recipient must not contain CR or LF"));
+        let e = EmailAddress::parse("recipient", "b@y.test\r\nRCPT TO:<e@y.test>").unwrap_err();
+        assert!(e.message().contains("recipient must not contain CR or LF"));
     }
 
     #[test]
-    fn subject_body_has_headers() {
-        let (_, bytes) = build(&mail(Content::SubjectBody {
+    fn subject_body_has_headers_and_options() {
+        let mut m = mail(Content::SubjectBody {
             subject: "告警".as_bytes().to_vec(),
             body: "<b>内容</b>".as_bytes().to_vec(),
-        }))
-        .unwrap();
+        });
+        m.options.cc = vec!["d@y.test".into()];
+        m.options.bcc = vec!["e@y.test".into()];
+        m.options.from_name = Some("行情监控".into());
+        m.options.reply_to = Some("ops@x.test".into());
+        let (envelope, bytes) = build(&m).unwrap();
         let text = String::from_utf8(bytes).unwrap();
         assert!(text.contains("Message-ID: <"), "{text}");
         assert!(text.contains("Date: "), "{text}");
         assert!(text.contains("Subject: =?utf-8?"), "{text}");
+        assert!(text.contains("Cc: d@y.test"), "{text}");
+        assert!(text.contains("Reply-To: ops@x.test"), "{text}");
+        assert!(
+            !text.contains("e@y.test"),
+            "bcc must not be visible: {text}"
+        );
+        assert_eq!(envelope.to().len(), 4);
         assert!(
             text.contains("Content-Type: text/html; charset=utf-8"),
             "{text}"

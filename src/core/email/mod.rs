@@ -13,7 +13,7 @@ pub mod options;
 pub mod provider_table;
 pub mod send;
 
-pub use message::{Content, Mail};
-pub use options::{SmtpOptions, TlsMode};
+pub use message::{Content, EmailAddress, Mail};
+pub use options::{ContentType, EmailOptions, SmtpOptions, TlsMode};
 pub use provider_table::{configure, lookup, ServerEntry};
-pub use send::{send, SendResult};
+pub use send::{send, OutgoingMail, SendResult};

@@ -1,6 +1,8 @@
-//! Options of an SMTP server entry (the NEW `options` dictionary of `emailSmtpConfig`).
-use crate::core::config::ConfigValue;
-use crate::core::error::{Error, Result};
+//! The option dictionaries of the e-mail functions: `emailSmtpConfig`'s `options` (how to
+//! reach a server: [`SmtpOptions`]) and `sendEmail`'s `options` (what to send:
+//! [`EmailOptions`]), both read with the one [`ConfigReader`].
+use crate::core::config::{ConfigReader, FromConfig};
+use crate::core::error::Result;
 
 /// How the connection is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -17,16 +19,6 @@ pub enum TlsMode {
 }
 
 impl TlsMode {
-    pub fn parse(text: &str) -> Option<TlsMode> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "auto" => Some(TlsMode::Auto),
-            "starttls" => Some(TlsMode::StartTls),
-            "tls" | "ssl" | "smtps" => Some(TlsMode::Tls),
-            "none" | "plain" => Some(TlsMode::None),
-            _ => None,
-        }
-    }
-
     pub fn as_str(self) -> &'static str {
         match self {
             TlsMode::Auto => "auto",
@@ -62,143 +54,143 @@ impl Default for SmtpOptions {
     }
 }
 
-const KEYS: &str = "tls, verifySSL, timeout, caFile";
-
-fn type_name(value: &ConfigValue) -> String {
-    match value {
-        ConfigValue::Str(_) => "STRING".to_string(),
-        ConfigValue::Int(_) => "INT".to_string(),
-        ConfigValue::Double(_) => "DOUBLE".to_string(),
-        ConfigValue::Bool(_) => "BOOL".to_string(),
-        ConfigValue::Null => "NULL".to_string(),
-        ConfigValue::Other(what) => what.clone(),
+impl FromConfig for SmtpOptions {
+    fn read(r: &mut ConfigReader<'_>) -> Result<SmtpOptions> {
+        let d = SmtpOptions::default();
+        let tls = match r.choice("tls", &["auto", "starttls", "tls", "ssl", "none"])? {
+            None => d.tls,
+            Some("auto") => TlsMode::Auto,
+            Some("starttls") => TlsMode::StartTls,
+            Some("tls" | "ssl") => TlsMode::Tls,
+            Some(_) => TlsMode::None,
+        };
+        let verify_ssl = r.flag("verifySSL")?.unwrap_or(d.verify_ssl);
+        let timeout_ms = match r.millis("timeout")? {
+            None | Some(0) => d.timeout_ms,
+            Some(ms) => ms,
+        };
+        Ok(SmtpOptions {
+            tls,
+            verify_ssl,
+            timeout_ms,
+            ca_file: r.text("caFile")?,
+        })
     }
 }
 
-fn utf8(key: &str, bytes: &[u8]) -> Result<String> {
-    String::from_utf8(bytes.to_vec())
-        .map_err(|_| Error::new(format!("option '{key}' is not valid UTF-8")))
+/// The body's content type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ContentType {
+    /// `text/html; charset=utf-8`, as the official plugin sends.
+    #[default]
+    Html,
+    /// `text/plain; charset=utf-8`.
+    Plain,
 }
 
-impl SmtpOptions {
-    /// Parses the entries of an `options` dictionary. NULL values mean "not given";
-    /// unknown keys and ill-typed values are refused with a message naming the key.
-    pub fn from_entries(entries: &[(String, ConfigValue)]) -> Result<SmtpOptions> {
-        let mut options = SmtpOptions::default();
-        for (key, value) in entries {
-            if matches!(value, ConfigValue::Null) {
-                if !matches!(key.as_str(), "tls" | "verifySSL" | "timeout" | "caFile") {
-                    return Err(unknown_key(key));
-                }
-                continue;
-            }
-            match key.as_str() {
-                "tls" => {
-                    let ConfigValue::Str(bytes) = value else {
-                        return Err(Error::new(format!(
-                            "option 'tls' must be a STRING (\"auto\", \"starttls\", \"tls\" or \"none\"), got {}",
-                            type_name(value)
-                        )));
-                    };
-                    let text = utf8(key, bytes)?;
-                    options.tls = TlsMode::parse(&text).ok_or_else(|| {
-                        Error::new(format!(
-                            "option 'tls' must be \"auto\", \"starttls\", \"tls\" or \"none\", got \"{text}\""
-                        ))
-                    })?;
-                }
-                "verifySSL" => {
-                    options.verify_ssl = match value {
-                        ConfigValue::Bool(b) => *b,
-                        ConfigValue::Int(0) => false,
-                        ConfigValue::Int(1) => true,
-                        _ => {
-                            return Err(Error::new(format!(
-                                "option 'verifySSL' must be a BOOL, got {}",
-                                type_name(value)
-                            )))
-                        }
-                    };
-                }
-                "timeout" => {
-                    let ms = match value {
-                        ConfigValue::Int(ms) => *ms,
-                        ConfigValue::Double(d) if d.fract() == 0.0 && d.is_finite() => *d as i64,
-                        _ => {
-                            return Err(Error::new(format!(
-                            "option 'timeout' must be an integer number of milliseconds, got {}",
-                            type_name(value)
-                        )))
-                        }
-                    };
-                    if ms <= 0 {
-                        return Err(Error::new(format!(
-                            "option 'timeout' must be a positive number of milliseconds, got {ms}"
-                        )));
-                    }
-                    options.timeout_ms = ms as u64;
-                }
-                "caFile" => {
-                    let ConfigValue::Str(bytes) = value else {
-                        return Err(Error::new(format!(
-                            "option 'caFile' must be a STRING (path of a PEM file), got {}",
-                            type_name(value)
-                        )));
-                    };
-                    let path = utf8(key, bytes)?;
-                    options.ca_file = if path.is_empty() { None } else { Some(path) };
-                }
-                _ => return Err(unknown_key(key)),
-            }
-        }
-        Ok(options)
+/// What `sendEmail`'s `options` add to a mail.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EmailOptions {
+    /// `cc`: more visible recipients.
+    pub cc: Vec<String>,
+    /// `bcc`: hidden recipients (envelope only).
+    pub bcc: Vec<String>,
+    /// `attachments`: paths of files on the server.
+    pub attachments: Vec<String>,
+    /// `contentType`: "html" (default) or "plain".
+    pub content_type: ContentType,
+    /// `fromName`: the display name of the sender.
+    pub from_name: Option<String>,
+    /// `replyTo`: the Reply-To address.
+    pub reply_to: Option<String>,
+    /// `each` (default false): a vector of recipients gets one mail each, sent
+    /// concurrently, and the result is a table with one row per recipient (the official
+    /// plugin sends one mail to all of them, and so does this one by default).
+    pub each: bool,
+    /// `async` (default false): queue the mail and return at once.
+    pub asynchronous: bool,
+    /// `retries` (async default 3, sync 1): further attempts after a transient failure.
+    pub retries: Option<u32>,
+}
+
+impl FromConfig for EmailOptions {
+    fn read(r: &mut ConfigReader<'_>) -> Result<EmailOptions> {
+        Ok(EmailOptions {
+            cc: r.texts("cc")?.unwrap_or_default(),
+            bcc: r.texts("bcc")?.unwrap_or_default(),
+            attachments: r.texts("attachments")?.unwrap_or_default(),
+            content_type: match r.choice("contentType", &["html", "plain"])? {
+                Some("plain") => ContentType::Plain,
+                _ => ContentType::Html,
+            },
+            from_name: r.text("fromName")?,
+            reply_to: r.text("replyTo")?,
+            each: r.flag("each")?.unwrap_or(false),
+            asynchronous: r.flag("async")?.unwrap_or(false),
+            retries: r.number("retries", "retries")?.map(|n| n.min(10) as u32),
+        })
     }
-}
-
-fn unknown_key(key: &str) -> Error {
-    Error::new(format!("unknown option '{key}' (known options: {KEYS})"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::config::ConfigValue;
 
     fn s(v: &str) -> ConfigValue {
         ConfigValue::Str(v.as_bytes().to_vec())
     }
 
     #[test]
-    fn parses_all_keys() {
-        let o = SmtpOptions::from_entries(&[
-            ("tls".into(), s("STARTTLS")),
-            ("verifySSL".into(), ConfigValue::Bool(false)),
-            ("timeout".into(), ConfigValue::Int(1500)),
-            ("caFile".into(), s("/tmp/ca.pem")),
-        ])
+    fn smtp_options_all_keys() {
+        let o = SmtpOptions::from_entries(
+            "options",
+            &[
+                ("tls".into(), s("STARTTLS")),
+                ("verifySSL".into(), ConfigValue::Bool(false)),
+                (
+                    "timeout".into(),
+                    ConfigValue::Number {
+                        long: 1500,
+                        double: 1500.0,
+                        integral: true,
+                    },
+                ),
+                ("caFile".into(), s("/tmp/ca.pem")),
+            ],
+        )
         .unwrap();
         assert_eq!(o.tls, TlsMode::StartTls);
         assert!(!o.verify_ssl);
         assert_eq!(o.timeout_ms, 1500);
         assert_eq!(o.ca_file.as_deref(), Some("/tmp/ca.pem"));
+        assert_eq!(
+            SmtpOptions::from_entries("options", &[("timeout".into(), ConfigValue::Null)]).unwrap(),
+            SmtpOptions::default()
+        );
     }
 
     #[test]
-    fn defaults_and_null() {
-        let o = SmtpOptions::from_entries(&[("timeout".into(), ConfigValue::Null)]).unwrap();
-        assert_eq!(o, SmtpOptions::default());
-    }
-
-    #[test]
-    fn refuses_unknown_and_ill_typed() {
-        let e = SmtpOptions::from_entries(&[("tlz".into(), s("x"))]).unwrap_err();
-        assert!(e.message().contains("'tlz'"), "{e}");
-        let e = SmtpOptions::from_entries(&[("timeout".into(), s("x"))]).unwrap_err();
-        assert!(e.message().contains("'timeout'"), "{e}");
-        let e = SmtpOptions::from_entries(&[("tls".into(), s("maybe"))]).unwrap_err();
-        assert!(e.message().contains("'tls'"), "{e}");
-        let e = SmtpOptions::from_entries(&[("verifySSL".into(), s("yes"))]).unwrap_err();
-        assert!(e.message().contains("'verifySSL'"), "{e}");
-        let e = SmtpOptions::from_entries(&[("timeout".into(), ConfigValue::Int(0))]).unwrap_err();
-        assert!(e.message().contains("'timeout'"), "{e}");
+    fn email_options_lists_and_refusals() {
+        let o = EmailOptions::from_entries(
+            "options",
+            &[
+                (
+                    "cc".into(),
+                    ConfigValue::List(vec![b"a@x.test".to_vec(), b"b@x.test".to_vec()]),
+                ),
+                ("bcc".into(), s("c@x.test")),
+                ("contentType".into(), s("plain")),
+            ],
+        )
+        .unwrap();
+        assert_eq!(o.cc, ["a@x.test", "b@x.test"]);
+        assert_eq!(o.bcc, ["c@x.test"]);
+        assert_eq!(o.content_type, ContentType::Plain);
+        let e =
+            EmailOptions::from_entries("options", &[("contentType".into(), s("pdf"))]).unwrap_err();
+        assert!(e.message().contains("'contentType'"), "{e}");
+        let e = SmtpOptions::from_entries("options", &[("tlz".into(), s("x"))]).unwrap_err();
+        assert!(e.message().contains("unknown key 'tlz'"), "{e}");
     }
 }

@@ -90,40 +90,46 @@ pub fn configure(
 ) -> Result<()> {
     let domain_n = normalize_domain(domain);
     if domain_n.is_empty() {
-        return Err(Error::new("emailName (the mail domain) must not be empty"));
+        return Err(Error::argument(
+            "emailName (the mail domain) must not be empty",
+        ));
     }
     if domain_n
         .chars()
         .any(|c| c.is_whitespace() || c.is_control() || c == '@')
     {
-        return Err(Error::new(format!(
+        return Err(Error::argument(format!(
             "emailName must be a mail domain such as \"qq.com\", got \"{}\"",
             domain.escape_debug()
         )));
     }
     let host = host.trim();
     if host.is_empty() {
-        return Err(Error::new("host must not be empty"));
+        return Err(Error::argument("host must not be empty"));
     }
     if host
         .chars()
         .any(|c| c.is_whitespace() || c.is_control() || c == '/' || c == '@')
     {
-        return Err(Error::new(format!(
+        return Err(Error::argument(format!(
             "host must be a host name or IP address such as \"smtp.qq.com\", got \"{}\"",
             host.escape_debug()
         )));
     }
     if port == Some(0) {
-        return Err(Error::new("port must be between 1 and 65535"));
+        return Err(Error::argument("port must be between 1 and 65535"));
     }
     if let Some(SmtpOptions {
         ca_file: Some(path),
         ..
     }) = &options
     {
-        std::fs::metadata(path)
-            .map_err(|e| Error::new(format!("option 'caFile': cannot read \"{path}\": {e}")))?;
+        std::fs::metadata(path).map_err(|e| {
+            Error::runtime(
+                crate::core::error::Cause::Io,
+                format!("option 'caFile': cannot read \"{path}\": {e}"),
+            )
+        })?;
     }
     let mut table = configured().write().unwrap_or_else(|e| e.into_inner());
     let previous = table

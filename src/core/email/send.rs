@@ -5,7 +5,7 @@ use std::time::Instant;
 use super::connection_pool::{self, effective_tls, TransportKey};
 use super::message::{self, Mail};
 use super::provider_table::lookup;
-use crate::core::error::{redact, Error, Result};
+use crate::core::error::{redact, Cause, Error, Result};
 
 /// What a successful send returns (the surface turns it into the result dictionary).
 #[derive(Debug, Clone, PartialEq)]
@@ -22,24 +22,13 @@ pub struct SendResult {
     pub recipients: Vec<String>,
 }
 
-/// The domain part of `userId`.
-fn domain_of(user_id: &str) -> Result<&str> {
-    match user_id.rsplit_once('@') {
-        Some((local, domain)) if !local.is_empty() && !domain.is_empty() => Ok(domain),
-        _ => Err(Error::new(format!(
-            "userId \"{}\" is not an e-mail address (user@domain)",
-            user_id.escape_debug()
-        ))),
-    }
-}
-
 pub fn send(mail: &Mail) -> Result<SendResult> {
     let started = Instant::now();
     let (envelope, bytes) = message::build(mail)?;
-    let user_id = mail.user_id.trim();
-    let domain = domain_of(user_id)?;
+    let user_id = mail.from.as_str();
+    let domain = mail.from.domain();
     let server = lookup(domain).ok_or_else(|| {
-        Error::new(format!(
+        Error::argument(format!(
             "no SMTP server is known for the mail domain \"{domain}\" of userId \"{user_id}\"; \
              call httpClient::emailSmtpConfig(\"{domain}\", host, port) first"
         ))
@@ -73,7 +62,7 @@ pub fn send(mail: &Mail) -> Result<SendResult> {
                 recipients: mail
                     .recipients
                     .iter()
-                    .map(|r| r.trim().to_string())
+                    .map(|r| r.as_str().to_string())
                     .collect(),
             })
         }
@@ -82,13 +71,17 @@ pub fn send(mail: &Mail) -> Result<SendResult> {
             if failure.auth {
                 connection_pool::forget(&key);
             }
-            Err(Error::new(redact(&failure.message, &[&mail.password])))
+            Err(Error::runtime(
+                failure.cause,
+                redact(&failure.message, &[&mail.password]),
+            ))
         }
     }
 }
 
 struct Failure {
     message: String,
+    cause: Cause,
     auth: bool,
 }
 
@@ -117,9 +110,10 @@ fn describe(err: &lettre::transport::smtp::Error, key: &TransportKey) -> Failure
         if matches!(code, 534 | 535) || (code == 454 && auth_text) {
             return Failure {
                 message: format!(
-                    "authentication failed: userId or password is incorrect (SMTP server {server} answered: {})",
+                    "userId or password is incorrect (SMTP server {server} answered: {})",
                     server_reply(err)
                 ),
+                cause: Cause::Auth,
                 auth: true,
             };
         }
@@ -128,15 +122,22 @@ fn describe(err: &lettre::transport::smtp::Error, key: &TransportKey) -> Failure
                 "the SMTP server {server} refused the e-mail: {}",
                 server_reply(err)
             ),
+            cause: if code >= 500 {
+                Cause::Refused
+            } else {
+                // 4xx: a transient refusal (greylisting, too many connections)
+                Cause::RateLimited
+            },
             auth: false,
         };
     }
     if io_timed_out(err) {
         return Failure {
             message: format!(
-                "timed out after {} ms waiting for the SMTP server {server} (option 'timeout')",
+                "no answer within {} ms from the SMTP server {server} (option 'timeout')",
                 key.options.timeout_ms
             ),
+            cause: Cause::Timeout,
             auth: false,
         };
     }
@@ -152,6 +153,7 @@ fn describe(err: &lettre::transport::smtp::Error, key: &TransportKey) -> Failure
                 "TLS ({tls}) with the SMTP server {server} failed: {}{hint}",
                 source_text(err)
             ),
+            cause: Cause::Tls,
             auth: false,
         };
     }
@@ -163,6 +165,11 @@ fn describe(err: &lettre::transport::smtp::Error, key: &TransportKey) -> Failure
                 "cannot connect to the SMTP server {server}: {}",
                 source_text(err)
             ),
+            cause: if source_text(err).to_ascii_lowercase().contains("lookup") {
+                Cause::Dns
+            } else {
+                Cause::Connect
+            },
             auth: false,
         };
     }
@@ -182,21 +189,24 @@ fn describe(err: &lettre::transport::smtp::Error, key: &TransportKey) -> Failure
                  the e-mail was not confirmed: {}",
                 source_text(err)
             ),
+            cause: Cause::Connect,
             auth: false,
         };
     }
     if text.contains("No compatible authentication mechanism") {
         return Failure {
             message: format!(
-                "authentication failed: the SMTP server {server} offers no supported AUTH \
-                 mechanism (PLAIN, LOGIN) on this connection (tls={tls})"
+                "the SMTP server {server} offers no supported AUTH mechanism (PLAIN, LOGIN) \
+                 on this connection (tls={tls})"
             ),
+            cause: Cause::Auth,
             auth: true,
         };
     }
     if err.is_client() && text.contains("STARTTLS") {
         return Failure {
             message: format!("the SMTP server {server} does not offer STARTTLS (tls={tls}): {err}"),
+            cause: Cause::Tls,
             auth: false,
         };
     }
@@ -204,6 +214,7 @@ fn describe(err: &lettre::transport::smtp::Error, key: &TransportKey) -> Failure
         message: format!(
             "failed to send the e-mail via the SMTP server {server} (tls={tls}): {err}"
         ),
+        cause: Cause::Protocol,
         auth: false,
     }
 }
@@ -239,13 +250,41 @@ fn server_reply(err: &lettre::transport::smtp::Error) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// A mail as a deliverable message: sent at once, one per recipient (option `each`), or
+/// queued (option `async`), retried after transient failures (connection, timeout, a 4xx
+/// reply) but never after a refusal or wrong credentials.
+#[derive(Debug, Clone)]
+pub struct OutgoingMail(pub Mail);
 
-    #[test]
-    fn domain_is_after_the_at_sign() {
-        assert_eq!(domain_of("a@qq.com").unwrap(), "qq.com");
-        assert!(domain_of("nobody").is_err());
+impl crate::core::delivery::Deliverable for OutgoingMail {
+    fn function(&self) -> &'static str {
+        "sendEmail"
+    }
+
+    fn target(&self) -> String {
+        let to: Vec<&str> = self.0.recipients.iter().map(|r| r.as_str()).collect();
+        format!("{} -> {}", self.0.from.as_str(), to.join(" "))
+    }
+
+    fn destination(&self) -> (String, crate::core::delivery::pacing::RateLimit) {
+        (
+            format!("smtp|{}", self.0.from.as_str()),
+            crate::core::delivery::pacing::RateLimit::none(),
+        )
+    }
+
+    fn attempt_timeout_ms(&self) -> u64 {
+        lookup(self.0.from.domain())
+            .map(|s| s.options.timeout_ms)
+            .unwrap_or(super::options::DEFAULT_TIMEOUT_MS)
+    }
+
+    fn attempt(&self) -> crate::core::delivery::Attempt {
+        use crate::core::delivery::{Attempt, Delivered};
+        match send(&self.0) {
+            Ok(r) => Attempt::Done(Delivered::Mail(r)),
+            Err(e) if e.cause().is_transient() => Attempt::Transient(e),
+            Err(e) => Attempt::Failed(e),
+        }
     }
 }

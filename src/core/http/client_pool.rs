@@ -5,7 +5,7 @@
 //! client is cloned out (a reference count) and no lock is held during a request.
 use super::config::{HttpConfig, DEFAULT_MAX_REDIRECTS};
 use super::url::redact_userinfo;
-use crate::core::error::{Error, Result};
+use crate::core::error::{Cause, Error, Result};
 use reqwest::blocking::Client;
 use std::collections::HashMap;
 use std::sync::{OnceLock, RwLock};
@@ -107,30 +107,17 @@ fn shared_client(key: ClientKey) -> Result<Client> {
 
 fn build(key: &ClientKey) -> Result<Client> {
     let mut b = Client::builder()
-        .use_rustls_tls()
+        .dns_resolver(std::sync::Arc::new(super::sockets::RecordingResolver))
         // The blocking client's default 30 s timeout would cap "0 = no limit".
         .timeout(None::<Duration>)
         .tcp_keepalive(Duration::from_secs(60))
         .pool_idle_timeout(Duration::from_secs(90))
         .http1_title_case_headers()
         .user_agent(key.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT));
-    if !key.verify_ssl {
-        b = b.danger_accept_invalid_certs(true);
-    }
-    if let Some(path) = &key.ca_file {
-        let pem = std::fs::read(path)
-            .map_err(|e| Error::new(format!("cannot read caFile '{path}': {e}")))?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem)
-            .map_err(|e| Error::new(format!("caFile '{path}' is not a valid PEM bundle: {e}")))?;
-        if certs.is_empty() {
-            return Err(Error::new(format!(
-                "caFile '{path}' contains no PEM certificate"
-            )));
-        }
-        for c in certs {
-            b = b.add_root_certificate(c);
-        }
-    }
+    b = b.use_preconfigured_tls(super::tls::client_config(
+        key.verify_ssl,
+        key.ca_file.as_deref(),
+    )?);
     if let Some(ms) = key.connect_timeout_ms {
         b = b.connect_timeout(Duration::from_millis(ms));
     }
@@ -148,7 +135,7 @@ fn build(key: &ClientKey) -> Result<Client> {
         let url = super::url::with_default_scheme(p);
         let shown = redact_userinfo(&url);
         let mut proxy = reqwest::Proxy::all(&url)
-            .map_err(|_| Error::new(format!("invalid proxy '{shown}'")))?;
+            .map_err(|_| Error::argument(format!("invalid proxy '{shown}'")))?;
         if key.proxy_username.is_some() || key.proxy_password.is_some() {
             proxy = proxy.basic_auth(
                 key.proxy_username.as_deref().unwrap_or(""),
@@ -158,9 +145,12 @@ fn build(key: &ClientKey) -> Result<Client> {
         b = b.proxy(proxy);
     }
     b.build().map_err(|e| {
-        Error::new(format!(
-            "cannot create the HTTP client: {}",
-            super::errors::chain(&e)
-        ))
+        Error::runtime(
+            Cause::Internal,
+            format!(
+                "cannot create the HTTP client: {}",
+                super::errors::chain(&e)
+            ),
+        )
     })
 }

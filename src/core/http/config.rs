@@ -1,6 +1,7 @@
 //! The `config` dictionary of the HTTP functions, typed.
-use crate::core::config::ConfigValue;
+use crate::core::config::{ConfigReader, FromConfig};
 use crate::core::error::{Error, Result};
+use crate::core::http::header::Header;
 use std::fmt;
 
 /// Default for `maxResponseBytes`: 256 MiB.
@@ -33,6 +34,10 @@ pub struct HttpConfig {
     pub decompress: bool,
     /// `maxResponseBytes` (default 256 MiB, 0 = unlimited).
     pub max_response_bytes: u64,
+    /// `json` (default false): a dictionary `params` of httpPost/httpPut is sent as a JSON
+    /// object (and a STRING one with `Content-Type: application/json`) instead of
+    /// form-encoded.
+    pub json: bool,
 }
 
 impl Default for HttpConfig {
@@ -49,6 +54,7 @@ impl Default for HttpConfig {
             user_agent: None,
             decompress: true,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            json: false,
         }
     }
 }
@@ -76,121 +82,50 @@ impl fmt::Debug for HttpConfig {
             .field("user_agent", &self.user_agent)
             .field("decompress", &self.decompress)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("json", &self.json)
             .finish()
     }
 }
 
-fn type_name(v: &ConfigValue) -> String {
-    match v {
-        ConfigValue::Str(_) => "STRING".into(),
-        ConfigValue::Int(_) => "an integral scalar".into(),
-        ConfigValue::Double(_) => "DOUBLE".into(),
-        ConfigValue::Bool(_) => "BOOL".into(),
-        ConfigValue::Null => "NULL".into(),
-        ConfigValue::Other(s) => s.clone(),
-    }
-}
-
-fn wrong_type(key: &str, expected: &str, got: &ConfigValue) -> Error {
-    Error::new(format!(
-        "config '{key}' must be {expected}, got {}",
-        type_name(got)
-    ))
-}
-
-fn get_str(key: &str, v: &ConfigValue) -> Result<String> {
-    match v {
-        ConfigValue::Str(b) => String::from_utf8(b.clone())
-            .map_err(|_| Error::new(format!("config '{key}' must be valid UTF-8 text"))),
-        other => Err(wrong_type(key, "a STRING scalar", other)),
-    }
-}
-
-fn get_bool(key: &str, v: &ConfigValue) -> Result<bool> {
-    match v {
-        ConfigValue::Bool(b) => Ok(*b),
-        other => Err(wrong_type(key, "a BOOL scalar", other)),
-    }
-}
-
-fn get_nonneg(key: &str, v: &ConfigValue) -> Result<u64> {
-    match v {
-        ConfigValue::Int(i) if *i >= 0 => Ok(*i as u64),
-        ConfigValue::Int(_) => Err(Error::new(format!(
-            "config '{key}' must be a non-negative integer"
-        ))),
-        other => Err(wrong_type(key, "an integral scalar", other)),
-    }
-}
-
-fn non_empty(s: String) -> Option<String> {
-    if s.is_empty() {
-        None
-    } else {
-        Some(s)
+impl FromConfig for HttpConfig {
+    /// The transport keys, then `json`.
+    fn read(r: &mut ConfigReader<'_>) -> Result<HttpConfig> {
+        let mut c = HttpConfig::read_transport(r)?;
+        c.json = r.flag("json")?.unwrap_or(false);
+        Ok(c)
     }
 }
 
 impl HttpConfig {
-    /// The keys `from_entries` accepts (official ones first).
-    pub const KEYS: &'static [&'static str] = &[
-        "proxy",
-        "proxy_username",
-        "proxy_password",
-        "verifySSL",
-        "caFile",
-        "connectTimeout",
-        "followRedirects",
-        "maxRedirects",
-        "userAgent",
-        "decompress",
-        "maxResponseBytes",
-    ];
-
-    /// Parses the `config` dictionary. Unknown key: error listing the known keys; wrong
-    /// type: error naming the key and the expected type; `Null` values: not given.
-    /// Empty strings for `proxy`/`proxy_username`/`proxy_password`/`caFile`/`userAgent`
-    /// also mean "not given" (the official plugin ignores empty proxy settings).
-    pub fn from_entries(entries: &[(String, ConfigValue)]) -> Result<HttpConfig> {
-        let mut c = HttpConfig::default();
-        for (key, value) in entries {
-            if !Self::KEYS.contains(&key.as_str()) {
-                return Err(Error::new(format!(
-                    "unknown config key '{key}'; known keys: {}",
-                    Self::KEYS.join(", ")
-                )));
-            }
-            if matches!(value, ConfigValue::Null) {
-                continue;
-            }
-            let k = key.as_str();
-            match k {
-                "proxy" => c.proxy = non_empty(get_str(k, value)?),
-                "proxy_username" => c.proxy_username = non_empty(get_str(k, value)?),
-                "proxy_password" => c.proxy_password = non_empty(get_str(k, value)?),
-                "verifySSL" => c.verify_ssl = get_bool(k, value)?,
-                "caFile" => c.ca_file = non_empty(get_str(k, value)?),
-                "connectTimeout" => {
-                    let ms = get_nonneg(k, value)?;
-                    c.connect_timeout_ms = if ms == 0 { None } else { Some(ms) };
-                }
-                "followRedirects" => c.follow_redirects = get_bool(k, value)?,
-                "maxRedirects" => {
-                    let n = get_nonneg(k, value)?;
-                    c.max_redirects = Some(
-                        u32::try_from(n)
-                            .map_err(|_| Error::new(format!("config '{k}' is too large")))?,
-                    );
-                }
-                "userAgent" => c.user_agent = non_empty(get_str(k, value)?),
-                "decompress" => c.decompress = get_bool(k, value)?,
-                "maxResponseBytes" => c.max_response_bytes = get_nonneg(k, value)?,
-                _ => unreachable!("key listed in KEYS but not handled"),
-            }
-        }
+    /// The keys of the connection (all but `json`): the official ones first (`proxy`,
+    /// `proxy_username`, `proxy_password`; empty strings mean "not given", as officially),
+    /// then the new ones. The messaging functions read these.
+    pub fn read_transport(r: &mut ConfigReader<'_>) -> Result<HttpConfig> {
+        let d = HttpConfig::default();
+        let c = HttpConfig {
+            proxy: r.text("proxy")?,
+            proxy_username: r.text("proxy_username")?,
+            proxy_password: r.text("proxy_password")?,
+            verify_ssl: r.flag("verifySSL")?.unwrap_or(d.verify_ssl),
+            ca_file: r.text("caFile")?,
+            connect_timeout_ms: r.millis("connectTimeout")?.filter(|&ms| ms > 0),
+            follow_redirects: r.flag("followRedirects")?.unwrap_or(d.follow_redirects),
+            max_redirects: match r.number("maxRedirects", "redirects")? {
+                None => None,
+                Some(n) => Some(
+                    u32::try_from(n)
+                        .map_err(|_| Error::argument("config 'maxRedirects' is too large"))?,
+                ),
+            },
+            user_agent: r.text("userAgent")?,
+            decompress: r.flag("decompress")?.unwrap_or(d.decompress),
+            max_response_bytes: r
+                .number("maxResponseBytes", "bytes")?
+                .unwrap_or(d.max_response_bytes),
+            json: d.json,
+        };
         if let Some(ua) = &c.user_agent {
-            crate::core::http::header::validate_header("User-Agent", ua)
-                .map_err(|e| Error::new(format!("config 'userAgent': {e}")))?;
+            Header::new("User-Agent", ua).map_err(|e| e.context("config 'userAgent'"))?;
         }
         Ok(c)
     }

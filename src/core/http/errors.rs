@@ -1,5 +1,7 @@
-//! Transport failures turned into messages that say what happened: timeout, connection
-//! refused, unknown host, TLS verification (with both ways out), other TLS failures.
+//! Transport failures turned into errors that say what happened, with their cause:
+//! timeout, connection refused, unknown host, TLS verification (with both ways out), other
+//! TLS failures.
+use crate::core::error::{Cause, Error};
 use std::error::Error as StdError;
 use std::io;
 
@@ -73,7 +75,7 @@ fn has_io_kind(e: &(dyn StdError + 'static), kind: io::ErrorKind) -> bool {
 
 /// Describes a `reqwest` failure (from sending or from reading the body). The URL reqwest
 /// attaches (with its query, which may hold a webhook key) is dropped.
-pub fn describe(err: reqwest::Error, ctx: &Ctx) -> String {
+pub fn describe(err: reqwest::Error, ctx: &Ctx) -> Error {
     let err = err.without_url();
     let err = &err;
     let detail = chain(err);
@@ -90,9 +92,12 @@ pub fn describe(err: reqwest::Error, ctx: &Ctx) -> String {
     if is_timeout {
         if err.is_connect() {
             if let Some(ms) = ctx.connect_timeout_ms {
-                return format!(
-                    "timeout: could not connect to {}{proxy_note} within connectTimeout={ms} ms",
-                    ctx.host()
+                return Error::runtime(
+                    Cause::Timeout,
+                    format!(
+                        "could not connect to {}{proxy_note} within connectTimeout={ms} ms",
+                        ctx.host()
+                    ),
                 );
             }
         }
@@ -101,21 +106,24 @@ pub fn describe(err: reqwest::Error, ctx: &Ctx) -> String {
         } else {
             "before the response arrived"
         };
-        return if ctx.timeout_ms > 0 {
-            format!(
-                "timeout: the request to {} did not complete within {} ms ({phase})",
-                ctx.url(),
-                ctx.timeout_ms
-            )
-        } else {
-            format!(
-                "timeout: the request to {} timed out ({phase}): {detail}",
-                ctx.url()
-            )
-        };
+        return Error::runtime(
+            Cause::Timeout,
+            if ctx.timeout_ms > 0 {
+                format!(
+                    "the request to {} did not complete within {} ms ({phase})",
+                    ctx.url(),
+                    ctx.timeout_ms
+                )
+            } else {
+                format!("the request to {} timed out ({phase}): {detail}", ctx.url())
+            },
+        );
     }
     if has_io_kind(err, io::ErrorKind::ConnectionRefused) || lower.contains("connection refused") {
-        return format!("connection refused by {}{proxy_note}", ctx.host());
+        return Error::runtime(
+            Cause::Connect,
+            format!("connection refused by {}{proxy_note}", ctx.host()),
+        );
     }
     if lower.contains("dns error")
         || lower.contains("failed to lookup address")
@@ -123,9 +131,12 @@ pub fn describe(err: reqwest::Error, ctx: &Ctx) -> String {
         || lower.contains("no address associated")
         || lower.contains("temporary failure in name resolution")
     {
-        return format!(
-            "unknown host: cannot resolve '{}'{proxy_note}: {detail}",
-            ctx.hostname()
+        return Error::runtime(
+            Cause::Dns,
+            format!(
+                "unknown host: cannot resolve '{}'{proxy_note}: {detail}",
+                ctx.hostname()
+            ),
         );
     }
     if lower.contains("invalid peer certificate")
@@ -133,57 +144,82 @@ pub fn describe(err: reqwest::Error, ctx: &Ctx) -> String {
         || lower.contains("notvalidforname")
         || lower.contains("certificate")
     {
-        return format!(
-            "TLS certificate verification failed for {}: {detail}. If the server uses a \
-             self-signed or private CA certificate, pass config caFile=<path to the CA's PEM \
-             file>, or verifySSL=false to skip verification (insecure)",
-            ctx.host()
+        return Error::runtime(
+            Cause::Tls,
+            format!(
+                "certificate verification failed for {}: {detail}. If the server uses a \
+                 self-signed or private CA certificate, pass config caFile=<path to that \
+                 certificate or its CA's, PEM>, or verifySSL=false to skip verification \
+                 (insecure)",
+                ctx.host()
+            ),
         );
     }
     if lower.contains("tls") || lower.contains("handshake") || lower.contains("alert") {
-        return format!("TLS failure with {}{proxy_note}: {detail}", ctx.host());
-    }
-    if err.is_redirect() {
-        return format!("too many redirects from {}: {detail}", ctx.url());
-    }
-    if err.is_connect() {
-        return format!("cannot connect to {}{proxy_note}: {detail}", ctx.host());
-    }
-    if ctx.reading_body {
-        return format!(
-            "failed reading the response body from {}: {detail}",
-            ctx.url()
+        return Error::runtime(
+            Cause::Tls,
+            format!("handshake with {}{proxy_note} failed: {detail}", ctx.host()),
         );
     }
-    format!("request to {} failed{proxy_note}: {detail}", ctx.url())
+    if err.is_redirect() {
+        return Error::runtime(
+            Cause::Protocol,
+            format!("too many redirects from {}: {detail}", ctx.url()),
+        );
+    }
+    if err.is_connect() {
+        return Error::runtime(
+            Cause::Connect,
+            format!("cannot connect to {}{proxy_note}: {detail}", ctx.host()),
+        );
+    }
+    if ctx.reading_body {
+        return Error::runtime(
+            Cause::Connect,
+            format!(
+                "failed reading the response body from {}: {detail}",
+                ctx.url()
+            ),
+        );
+    }
+    Error::runtime(
+        Cause::Connect,
+        format!("request to {} failed{proxy_note}: {detail}", ctx.url()),
+    )
 }
 
 /// Describes an I/O error from reading the body (which usually wraps a `reqwest::Error`).
-pub fn describe_io(err: &io::Error, ctx: &Ctx) -> String {
+pub fn describe_io(err: &io::Error, ctx: &Ctx) -> Error {
+    let body_timeout = || {
+        Error::runtime(
+            Cause::Timeout,
+            format!(
+                "the request to {} did not complete within {} ms (while reading the response body)",
+                ctx.url(),
+                ctx.timeout_ms
+            ),
+        )
+    };
+    let broken = |detail: String| {
+        Error::runtime(
+            Cause::Connect,
+            format!(
+                "failed reading the response body from {}: {detail}",
+                ctx.url()
+            ),
+        )
+    };
     if let Some(inner) = err.get_ref() {
         if let Some(re) = inner.downcast_ref::<reqwest::Error>() {
             let detail = chain(re);
             if re.is_timeout() || detail.to_ascii_lowercase().contains("timed out") {
-                return format!(
-                    "timeout: the request to {} did not complete within {} ms (while reading the response body)",
-                    ctx.url(), ctx.timeout_ms
-                );
+                return body_timeout();
             }
-            return format!(
-                "failed reading the response body from {}: {detail}",
-                ctx.url()
-            );
+            return broken(detail);
         }
     }
     if err.kind() == io::ErrorKind::TimedOut {
-        return format!(
-            "timeout: the request to {} did not complete within {} ms (while reading the response body)",
-            ctx.url(), ctx.timeout_ms
-        );
+        return body_timeout();
     }
-    format!(
-        "failed reading the response body from {}: {}",
-        ctx.url(),
-        chain(err)
-    )
+    broken(chain(err))
 }

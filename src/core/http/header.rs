@@ -1,41 +1,77 @@
-//! Request headers (parsing the `"Name: value"` string form, validation) and the raw
-//! response header block returned to the user.
+//! Request headers (the validated [`Header`], parsed from the `"Name: value"` string form
+//! or built from a dictionary entry) and the raw response header block returned to the
+//! user.
 use crate::core::error::{Error, Result};
 
 /// The official plugin's message for a malformed header string.
 pub const HEADER_FORMAT_ERROR: &str =
     "If the parameter 'header' is a STRING, it must be in the format of XXX:XXX.";
 
-/// The official plugin's message for an empty key or value in a header dictionary
-/// (official text has the typo "emtpy"; fixed here).
-pub const EMPTY_HEADER_ERROR: &str = "the key or value in dictionary can not be empty";
+/// One request header, validated once: the name is a non-empty HTTP token, neither part
+/// holds CR, LF or NUL (no header injection). The value may be empty: newer official
+/// builds (3.00.1.16, 3.00.2.17, 3.00.3.5 and later) send `{"X-Empty": ""}` as an empty
+/// header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    name: String,
+    value: String,
+}
 
-/// Parses the string form `"Name: value"` into a pair (name and value trimmed of spaces
-/// and tabs).
-///
-/// Errors with [`HEADER_FORMAT_ERROR`] when there is no colon, the colon is the first or
-/// last character, or the name or the value is empty after trimming. Unlike the official
-/// plugin, further colons are allowed in the value (`"Referer: http://x"`); the official
-/// one refused them. An empty string is an error here: the caller treats `""` as "no
-/// headers", as the official plugin does. Then [`validate_header`] applies.
-pub fn parse_header_string(s: &[u8]) -> Result<(String, String)> {
-    let pos = match s.iter().position(|&b| b == b':') {
-        Some(p) if p > 0 && p + 1 < s.len() => p,
-        _ => return Err(Error::new(HEADER_FORMAT_ERROR)),
-    };
-    let name = trim_ows(&s[..pos]);
-    let value = trim_ows(&s[pos + 1..]);
-    if name.is_empty() || value.is_empty() {
-        return Err(Error::new(HEADER_FORMAT_ERROR));
+impl Header {
+    /// Checks a name and value (from a dictionary entry, the C API, the plugin itself).
+    pub fn new(name: &str, value: &str) -> Result<Header> {
+        if name.is_empty() {
+            return Err(Error::argument("header names must not be empty"));
+        }
+        let bad = |c: char| c == '\r' || c == '\n' || c == '\0';
+        if name.contains(bad) || value.contains(bad) {
+            return Err(Error::argument(format!(
+                "header '{}' contains a CR, LF or NUL character, which is not allowed",
+                name.escape_default()
+            )));
+        }
+        if !name.bytes().all(is_token_byte) {
+            return Err(Error::argument(format!(
+                "invalid header name '{name}': only letters, digits and !#$%&'*+-.^_`|~ are allowed"
+            )));
+        }
+        Ok(Header {
+            name: name.to_string(),
+            value: value.to_string(),
+        })
     }
-    let name = std::str::from_utf8(name)
-        .map_err(|_| Error::new("header name is not valid UTF-8"))?
-        .to_string();
-    let value = std::str::from_utf8(value)
-        .map_err(|_| Error::new(format!("value of header '{name}' is not valid UTF-8")))?
-        .to_string();
-    validate_header(&name, &value)?;
-    Ok((name, value))
+
+    /// Parses the string form `"Name: value"` (name and value trimmed of spaces and tabs).
+    ///
+    /// Errors with [`HEADER_FORMAT_ERROR`] when there is no colon, the colon is the first or
+    /// last character, or the name or the value is empty after trimming, as the official
+    /// plugin does. Unlike the official plugin, further colons are allowed in the value
+    /// (`"Referer: http://x"`); the official one refused them. An empty string is an
+    /// error here: the caller treats `""` as "no headers", as the official plugin does.
+    pub fn parse_line(s: &[u8]) -> Result<Header> {
+        let pos = match s.iter().position(|&b| b == b':') {
+            Some(p) if p > 0 && p + 1 < s.len() => p,
+            _ => return Err(Error::argument(HEADER_FORMAT_ERROR)),
+        };
+        let name = trim_ows(&s[..pos]);
+        let value = trim_ows(&s[pos + 1..]);
+        if name.is_empty() || value.is_empty() {
+            return Err(Error::argument(HEADER_FORMAT_ERROR));
+        }
+        let name = std::str::from_utf8(name)
+            .map_err(|_| Error::argument("header name is not valid UTF-8"))?;
+        let value = std::str::from_utf8(value)
+            .map_err(|_| Error::argument(format!("value of header '{name}' is not valid UTF-8")))?;
+        Header::new(name, value)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn value(&self) -> &str {
+        &self.value
+    }
 }
 
 fn trim_ows(mut s: &[u8]) -> &[u8] {
@@ -50,28 +86,6 @@ fn trim_ows(mut s: &[u8]) -> &[u8] {
 
 fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
-/// Checks one request header: empty name or value is an error (as officially,
-/// [`EMPTY_HEADER_ERROR`]); CR, LF and NUL are refused anywhere (no header injection);
-/// the name must be an HTTP token.
-pub fn validate_header(name: &str, value: &str) -> Result<()> {
-    if name.is_empty() || value.is_empty() {
-        return Err(Error::new(EMPTY_HEADER_ERROR));
-    }
-    let bad = |c: char| c == '\r' || c == '\n' || c == '\0';
-    if name.contains(bad) || value.contains(bad) {
-        return Err(Error::new(format!(
-            "header '{}' contains a CR, LF or NUL character, which is not allowed",
-            name.escape_default()
-        )));
-    }
-    if !name.bytes().all(is_token_byte) {
-        return Err(Error::new(format!(
-            "invalid header name '{name}': only letters, digits and !#$%&'*+-.^_`|~ are allowed"
-        )));
-    }
-    Ok(())
 }
 
 /// Appends `content-type` as `Content-Type` (HTTP/1.x servers mostly send this case; hyper
@@ -129,22 +143,20 @@ mod tests {
 
     #[test]
     fn parse_ok_and_errors() {
-        assert_eq!(
-            parse_header_string(b"Content-Type: application/json").unwrap(),
-            ("Content-Type".into(), "application/json".into())
-        );
-        assert_eq!(
-            parse_header_string(b"Referer:http://a/b").unwrap(),
-            ("Referer".into(), "http://a/b".into())
-        );
+        let h = Header::parse_line(b"Content-Type: application/json").unwrap();
+        assert_eq!((h.name(), h.value()), ("Content-Type", "application/json"));
+        let h = Header::parse_line(b"Referer:http://a/b").unwrap();
+        assert_eq!((h.name(), h.value()), ("Referer", "http://a/b"));
         for bad in [&b""[..], b"NoColon", b":v", b"k:", b"k:   ", b"  :v"] {
             assert_eq!(
-                parse_header_string(bad).unwrap_err().message(),
+                Header::parse_line(bad).unwrap_err().message(),
                 HEADER_FORMAT_ERROR
             );
         }
-        assert!(parse_header_string(b"X: a\r\nEvil: 1").is_err());
-        assert!(parse_header_string(b"Bad Name: 1").is_err());
+        assert!(Header::parse_line(b"X: a\r\nEvil: 1").is_err());
+        assert!(Header::parse_line(b"Bad Name: 1").is_err());
+        assert_eq!(Header::new("X-Empty", "").unwrap().value(), "");
+        assert!(Header::new("", "v").unwrap_err().is_argument());
     }
 
     #[test]

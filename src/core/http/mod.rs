@@ -5,7 +5,9 @@
 //! - [`header`]: request header parsing/validation and the raw response header block;
 //! - [`url`]: scheme defaulting, query building, percent-encoding;
 //! - [`client_pool`]: one pooled `reqwest` client per distinct client-level configuration;
-//! - [`errors`]: turning transport failures into messages that say what happened;
+//! - [`errors`]: turning transport failures into errors that say what happened;
+//! - [`tls`]: which servers are trusted (roots, caFile, certificates pinned by caFile);
+//! - [`sockets`]: open connections per host, for `stats()`;
 //! - [`response`]: reading a body incrementally under `maxResponseBytes`;
 //! - [`request`]: [`execute`], tying it together.
 //!
@@ -17,9 +19,11 @@ pub mod errors;
 pub mod header;
 pub mod request;
 pub mod response;
+pub mod sockets;
+pub mod tls;
 pub mod url;
 
 pub use config::HttpConfig;
-pub use header::{parse_header_string, validate_header};
-pub use request::{execute, Method, Params, Request};
+pub use header::Header;
+pub use request::{execute, Method, Params, Request, RequestUrl};
 pub use response::Response;

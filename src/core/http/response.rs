@@ -13,6 +13,19 @@ pub struct Response {
     pub elapsed: f64,
 }
 
+impl Response {
+    /// The value of the first response header `name` (case-insensitive), from the block.
+    pub fn header(&self, name: &str) -> Option<String> {
+        let text = String::from_utf8_lossy(&self.headers);
+        text.split("\r\n").skip(1).find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
+        })
+    }
+}
+
 /// Why reading a body stopped.
 pub enum BodyError {
     TooLarge,

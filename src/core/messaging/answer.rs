@@ -1,5 +1,5 @@
 //! A platform's JSON answer as returned to the script.
-use crate::core::error::{Error, Result};
+use crate::core::error::{Cause, Error, Result};
 use crate::core::http::Response;
 use serde::de::{MapAccess, Visitor};
 use std::fmt;
@@ -27,6 +27,8 @@ pub struct Answer {
     pub elapsed: f64,
     /// Every other top-level scalar field (strings, numbers, booleans), in answer order.
     pub fields: Vec<(String, Scalar)>,
+    /// `x-ogw-ratelimit-reset` (Feishu: seconds until the rate limit resets), if sent.
+    pub ratelimit_reset: Option<u64>,
 }
 
 impl Answer {
@@ -95,16 +97,19 @@ pub(crate) fn parse_answer(platform: &str, resp: Response, secrets: &[&str]) -> 
             if text.trim().chars().count() > 120 {
                 snippet.push_str("...");
             }
-            let snippet = super::redact(&snippet, secrets);
-            return Err(Error::new(format!(
-                "the {platform} answer is not a JSON object (HTTP status {}): {}",
-                resp.status,
-                if snippet.is_empty() {
-                    "<empty body>".to_string()
-                } else {
-                    snippet
-                }
-            )));
+            let snippet = crate::core::error::redact(&snippet, secrets);
+            return Err(Error::runtime(
+                Cause::HttpStatus(resp.status),
+                format!(
+                    "the {platform} answer is not a JSON object (HTTP status {}): {}",
+                    resp.status,
+                    if snippet.is_empty() {
+                        "<empty body>".to_string()
+                    } else {
+                        snippet
+                    }
+                ),
+            ));
         }
     };
     let has_errcode = members.iter().any(|(k, _)| k == "errcode");
@@ -132,6 +137,9 @@ pub(crate) fn parse_answer(platform: &str, resp: Response, secrets: &[&str]) -> 
             }
         }
     }
+    let ratelimit_reset = resp
+        .header("x-ogw-ratelimit-reset")
+        .and_then(|v| v.trim().parse().ok());
     Ok(Answer {
         errcode,
         errmsg,
@@ -139,5 +147,6 @@ pub(crate) fn parse_answer(platform: &str, resp: Response, secrets: &[&str]) -> 
         text: resp.body,
         elapsed: resp.elapsed,
         fields,
+        ratelimit_reset,
     })
 }

@@ -1,8 +1,10 @@
-//! The messaging `config` dictionary: the HTTP config keys plus `baseUrl` and `timeout`.
-use crate::core::config::ConfigValue;
+//! The messaging `config` dictionary: the HTTP transport keys plus `baseUrl`, `timeout`,
+//! `async`, `retries`, `rateLimit` and `method`.
+use crate::core::config::{ConfigReader, ConfigValue, FromConfig};
+use crate::core::delivery::pacing::RateLimit;
 use crate::core::error::{Error, Result};
 use crate::core::http::url::with_default_scheme;
-use crate::core::http::HttpConfig;
+use crate::core::http::{HttpConfig, Method};
 
 /// Default whole-request limit of a messaging call, in ms.
 pub const DEFAULT_TIMEOUT_MS: u64 = 5000;
@@ -11,8 +13,20 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 5000;
 pub struct MessagingConfig {
     /// Replaces the platform's `scheme://host[:port]` (private gateways, tests).
     pub base_url: Option<String>,
-    /// Whole-request limit in ms for each HTTP call (0 = no limit).
+    /// Whole-request limit in ms for each HTTP exchange (0 = no limit); a synchronous
+    /// call also waits for its destination's pacing at most this long.
     pub timeout_ms: u64,
+    /// `async`: queue the message and return at once.
+    pub asynchronous: bool,
+    /// `retries`: further attempts after a rate-limit answer or a transient failure
+    /// (default 3 when queued, 1 when sent at once).
+    pub retries: Option<u32>,
+    /// `rateLimit`: pacing of the destination, replacing the platform's documented limit
+    /// (a number: messages per minute; a STRING such as "5/s, 100/min"; 0: none).
+    pub rate_limit: Option<RateLimit>,
+    /// `method` of dingtalkSend: "GET" (a dictionary body becomes the query) or "POST"
+    /// (JSON); default POST with a body, GET without.
+    pub method: Option<Method>,
     pub http: HttpConfig,
 }
 
@@ -21,77 +35,66 @@ impl Default for MessagingConfig {
         MessagingConfig {
             base_url: None,
             timeout_ms: DEFAULT_TIMEOUT_MS,
+            asynchronous: false,
+            retries: None,
+            rate_limit: None,
+            method: None,
             http: HttpConfig::default(),
         }
     }
 }
 
-impl MessagingConfig {
-    /// Takes out `baseUrl` (STRING) and `timeout` (integral ms, >= 0); the other keys go
-    /// to [`HttpConfig::from_entries`], which rejects unknown keys. NULL = not given.
-    pub fn from_entries(entries: &[(String, ConfigValue)]) -> Result<Self> {
-        let mut cfg = MessagingConfig::default();
-        let mut rest = Vec::with_capacity(entries.len());
-        for (key, value) in entries {
-            match key.as_str() {
-                "baseUrl" => match value {
-                    ConfigValue::Null => {}
-                    ConfigValue::Str(b) => {
-                        let s = std::str::from_utf8(b)
-                            .map_err(|_| Error::new("config 'baseUrl' is not valid UTF-8"))?
-                            .trim();
-                        if !s.is_empty() {
-                            let url = with_default_scheme(s);
-                            let url = url.trim_end_matches('/').to_string();
-                            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                                return Err(Error::new(
-                                    "config 'baseUrl' must be an http:// or https:// address",
-                                ));
-                            }
-                            cfg.base_url = Some(url);
-                        }
-                    }
-                    other => {
-                        return Err(Error::new(format!(
-                            "config 'baseUrl' must be a STRING, got {}",
-                            kind(other)
-                        )))
-                    }
-                },
-                "timeout" => match value {
-                    ConfigValue::Null => {}
-                    ConfigValue::Int(n) if *n >= 0 => cfg.timeout_ms = *n as u64,
-                    ConfigValue::Int(_) => {
-                        return Err(Error::new("config 'timeout' must be >= 0 (ms)"))
-                    }
-                    other => {
-                        return Err(Error::new(format!(
-                            "config 'timeout' must be an integer (ms), got {}",
-                            kind(other)
-                        )))
-                    }
-                },
-                _ => rest.push((key.clone(), value.clone())),
-            }
-        }
-        cfg.http = HttpConfig::from_entries(&rest).map_err(|e| {
-            if e.message().starts_with("unknown config key") {
-                Error::new(format!("{}, baseUrl, timeout", e.message()))
-            } else {
-                e
-            }
-        })?;
-        Ok(cfg)
+fn base_url(text: Option<String>) -> Result<Option<String>> {
+    let Some(s) = text else { return Ok(None) };
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
     }
+    let url = with_default_scheme(s);
+    let url = url.trim_end_matches('/').to_string();
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(Error::argument(
+            "config 'baseUrl' must be an http:// or https:// address",
+        ));
+    }
+    Ok(Some(url))
 }
 
-fn kind(v: &ConfigValue) -> String {
-    match v {
-        ConfigValue::Str(_) => "STRING".into(),
-        ConfigValue::Int(_) => "an integer".into(),
-        ConfigValue::Double(_) => "DOUBLE".into(),
-        ConfigValue::Bool(_) => "BOOL".into(),
-        ConfigValue::Null => "NULL".into(),
-        ConfigValue::Other(s) => s.clone(),
+impl FromConfig for MessagingConfig {
+    fn read(r: &mut ConfigReader<'_>) -> Result<Self> {
+        let base_url = base_url(r.text("baseUrl")?)?;
+        let timeout_ms = r.millis("timeout")?.unwrap_or(DEFAULT_TIMEOUT_MS);
+        let asynchronous = r.flag("async")?.unwrap_or(false);
+        let retries = r.number("retries", "retries")?.map(|n| n.min(10) as u32);
+        let rate_limit = match r.value("rateLimit") {
+            None => None,
+            Some(ConfigValue::Number { long, .. }) if long >= 0 => Some(if long == 0 {
+                RateLimit::none()
+            } else {
+                RateLimit::per_minute(u32::try_from(long).unwrap_or(u32::MAX))
+            }),
+            Some(ConfigValue::Str(b)) => Some(RateLimit::parse(&String::from_utf8_lossy(&b))?),
+            Some(other) => {
+                return Err(r.wrong(
+                    "rateLimit",
+                    "a number of messages per minute or a STRING such as \"5/s, 100/min\"",
+                    &other,
+                ))
+            }
+        };
+        let method = match r.choice("method", &["GET", "POST"])? {
+            Some("GET") => Some(Method::Get),
+            Some(_) => Some(Method::Post),
+            None => None,
+        };
+        Ok(MessagingConfig {
+            base_url,
+            timeout_ms,
+            asynchronous,
+            retries,
+            rate_limit,
+            method,
+            http: HttpConfig::read_transport(r)?,
+        })
     }
 }

@@ -1,12 +1,10 @@
 //! Group robots: WeCom webhook, DingTalk custom robot (optionally signed), Feishu bot
 //! (optionally signed).
-use super::answer::Answer;
 use super::config::MessagingConfig;
-use super::platform::send;
-use super::wecom::WECOM_BASE;
+use super::platform::WECOM;
+use crate::core::delivery::pacing::RateLimit;
 use crate::core::error::{Error, Result};
 use crate::core::http::url::{append_query, percent_encode};
-use crate::core::http::{Method, Params, Request};
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -30,11 +28,20 @@ impl RobotKind {
             _ => None,
         }
     }
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             RobotKind::Wecom => "WeCom robot",
             RobotKind::Dingtalk => "DingTalk robot",
             RobotKind::Feishu => "Feishu bot",
+        }
+    }
+
+    /// The documented limit of one robot: WeCom and DingTalk 20 messages per minute,
+    /// Feishu 5 per second and 100 per minute.
+    pub fn documented_limit(self) -> RateLimit {
+        match self {
+            RobotKind::Wecom | RobotKind::Dingtalk => RateLimit::per_minute(20),
+            RobotKind::Feishu => RateLimit::parse("5/s, 100/min").expect("a valid limit"),
         }
     }
 }
@@ -75,7 +82,7 @@ fn rebase(url: &str, base: Option<&str>) -> String {
 }
 
 /// The secrets of a webhook: its query values and its last path segment.
-fn webhook_secrets(url: &str) -> Vec<String> {
+pub(crate) fn webhook_secrets(url: &str) -> Vec<String> {
     let mut out = Vec::new();
     let (path, query) = match url.split_once('?') {
         Some((p, q)) => (p, q),
@@ -96,7 +103,7 @@ fn webhook_secrets(url: &str) -> Vec<String> {
     out
 }
 
-fn text_message(kind: RobotKind, text: &str) -> Vec<u8> {
+pub(crate) fn text_message(kind: RobotKind, text: &str) -> Vec<u8> {
     let v = match kind {
         RobotKind::Feishu => serde_json::json!({"msg_type": "text", "content": {"text": text}}),
         _ => serde_json::json!({"msgtype": "text", "text": {"content": text}}),
@@ -104,28 +111,23 @@ fn text_message(kind: RobotKind, text: &str) -> Vec<u8> {
     v.to_string().into_bytes()
 }
 
-fn now() -> std::time::Duration {
+pub(crate) fn now() -> std::time::Duration {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
 }
 
-/// Sends `content` through a robot webhook. `content` starting with `{` (after white
-/// space) is the complete JSON message; anything else is sent as a text message. `secret`
-/// (empty = none) signs DingTalk (query) and Feishu (body) requests.
-pub fn robot_send(
-    kind: RobotKind,
-    webhook: &str,
-    content: &[u8],
-    secret: Option<&str>,
-    cfg: &MessagingConfig,
-) -> Result<Answer> {
+/// The URL of a robot (`webhook`: its URL, or for WeCom its bare key), on `baseUrl` when
+/// one is configured.
+pub(crate) fn webhook_url(kind: RobotKind, webhook: &str, cfg: &MessagingConfig) -> Result<String> {
     let webhook = webhook.trim();
-    let secret = secret.filter(|s| !s.is_empty());
     if webhook.is_empty() {
         return Err(Error::argument("webhook must not be empty"));
     }
-    let mut url = match kind {
+    if webhook.contains(['\r', '\n', '\0']) {
+        return Err(Error::argument("webhook must not contain CR, LF or NUL"));
+    }
+    match kind {
         RobotKind::Wecom if !is_url(webhook) => {
             if webhook.contains(['/', '?', '&', '#']) || webhook.chars().any(char::is_whitespace) {
                 return Err(Error::argument(
@@ -134,75 +136,29 @@ pub fn robot_send(
             }
             let mut q = b"key=".to_vec();
             percent_encode(webhook.as_bytes(), &mut q);
-            append_query(
-                &format!("{}/cgi-bin/webhook/send", super::base_or(cfg, WECOM_BASE)),
+            Ok(append_query(
+                &format!(
+                    "{}/cgi-bin/webhook/send",
+                    super::base_or(cfg, WECOM.default_base)
+                ),
                 &q,
-            )
-        }
-        _ if !is_url(webhook) => {
-            return Err(Error::argument(format!(
-                "the {} webhook must be a URL (http:// or https://)",
-                kind.name()
-            )))
-        }
-        _ => rebase(webhook, cfg.base_url.as_deref()),
-    };
-    let mut secrets: Vec<String> = webhook_secrets(webhook);
-    if !is_url(webhook) {
-        secrets.push(webhook.to_string());
-    }
-    if let Some(s) = secret {
-        secrets.push(s.to_string());
-    }
-
-    let trimmed = content.trim_ascii_start();
-    let is_json = trimmed.starts_with(b"{");
-    let mut body = if is_json {
-        content.to_vec()
-    } else {
-        text_message(kind, &String::from_utf8_lossy(content))
-    };
-
-    match (kind, secret) {
-        (RobotKind::Wecom, Some(_)) => {
-            return Err(Error::argument(
-                "WeCom robots are not signed: leave secret empty",
             ))
         }
-        (RobotKind::Dingtalk, Some(s)) => {
-            let ts = now().as_millis();
-            let mut q = format!("timestamp={ts}&sign=").into_bytes();
-            percent_encode(dingtalk_sign(ts, s).as_bytes(), &mut q);
-            url = append_query(&url, &q);
-        }
-        (RobotKind::Feishu, Some(s)) => {
-            let mut v: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
-                Error::argument(format!(
-                    "content starts with '{{' but is not valid JSON: {e}"
-                ))
-            })?;
-            let obj = v.as_object_mut().ok_or_else(|| {
-                Error::argument("content starts with '{' but is not a JSON object")
-            })?;
-            let ts = now().as_secs();
-            obj.insert(
-                "timestamp".into(),
-                serde_json::Value::String(ts.to_string()),
-            );
-            obj.insert("sign".into(), serde_json::Value::String(feishu_sign(ts, s)));
-            body = v.to_string().into_bytes();
-        }
-        _ => {}
+        _ if !is_url(webhook) => Err(Error::argument(format!(
+            "the {} webhook must be a URL (http:// or https://)",
+            kind.name()
+        ))),
+        _ => Ok(rebase(webhook, cfg.base_url.as_deref())),
     }
+}
 
-    let req = Request {
-        method: Method::Post,
-        url,
-        params: Some(Params::Raw(body)),
-        timeout_ms: cfg.timeout_ms,
-        headers: vec![("Content-Type".into(), "application/json".into())],
-        config: cfg.http.clone(),
-    };
-    let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
-    send(kind.name(), &req, &refs)
+/// A webhook URL as shown in `deliveries()` and logs: path and query kept, every secret
+/// (query values, the key in the last path segment) cut to its first four characters.
+pub(crate) fn shown_webhook(url: &str) -> String {
+    let mut out = url.to_string();
+    for s in webhook_secrets(url) {
+        let head: String = s.chars().take(4).collect();
+        out = out.replace(&s, &format!("{head}***"));
+    }
+    out
 }

@@ -127,6 +127,26 @@ pub fn get(key: &TokenKey, fetch: impl FnOnce() -> Result<(String, u64)>) -> Res
     out
 }
 
+/// The tokens cached now: (platform, id as shown — its first four characters —, seconds
+/// it will still be used).
+pub fn snapshot() -> Vec<(&'static str, String, u64)> {
+    let map = slots().lock().unwrap_or_else(|p| p.into_inner());
+    let now = Instant::now();
+    let mut out: Vec<(&'static str, String, u64)> = map
+        .iter()
+        .filter_map(|(k, slot)| {
+            let st = slot.state.lock().unwrap_or_else(|p| p.into_inner());
+            let (_, until) = st.token.as_ref()?;
+            (*until > now).then(|| {
+                let head: String = k.id.chars().take(4).collect();
+                (k.platform, format!("{head}***"), (*until - now).as_secs())
+            })
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// Forgets `stale` for `key` (only if it is still the cached token: a newer one that
 /// another thread fetched meanwhile is kept).
 pub fn invalidate(key: &TokenKey, stale: &str) {

@@ -1,98 +1,107 @@
-//! `sendEmail(userId, pwd, recipient, subject, body, [msg])` and
+//! `sendEmail(userId, pwd, recipient, subject, body, [msg], [options])` and
 //! `emailSmtpConfig(emailName, host, [port], [options])`.
 use crate::abi::Out;
-use crate::core::email::{self, Content, Mail, SmtpOptions};
-use crate::surface::args::{Args, Config, Failure, Result, StringList};
+use crate::core::delivery::{self, queue, Delivered};
+use crate::core::email::{
+    self, Content, EmailAddress, EmailOptions, Mail, OutgoingMail, SmtpOptions,
+};
+use crate::core::error::{Error, Result};
+use crate::surface::into_ddb::Sent;
+use crate::surface::{Config, IntoDdb, Maybe, Port, Recipients};
 
-pub fn smtp_config(args: &Args) -> Result<Out> {
-    let domain: String = args.required(0, "emailName")?;
-    let host: String = args.required(1, "host")?;
-    if domain.trim().is_empty() {
-        return Err(Failure::argument("emailName must not be empty"));
+pub fn smtp_config(
+    email_name: String,
+    host: String,
+    port: Option<Port>,
+    options: Option<Config<SmtpOptions>>,
+) -> Result<bool> {
+    if email_name.trim().is_empty() {
+        return Err(Error::argument("emailName must not be empty"));
     }
     if host.trim().is_empty() {
-        return Err(Failure::argument("host must not be empty"));
+        return Err(Error::argument("host must not be empty"));
     }
-    let port = match args.optional::<i64>(2, "port")? {
-        None => None,
-        Some(p) if (1..=65535).contains(&p) => Some(p as u16),
-        Some(p) => {
-            return Err(Failure::argument(format!(
-                "port must be between 1 and 65535, but got {p}"
-            )))
+    email::configure(&email_name, &host, port.map(|p| p.0), options.map(|o| o.0))?;
+    Ok(true)
+}
+
+/// The official rules: only Nothing means "not given" (`""` is an empty subject); subject
+/// and body together, or msg, not both.
+fn content(
+    subject: Option<Vec<u8>>,
+    body: Option<Vec<u8>>,
+    msg: Option<Vec<u8>>,
+) -> Result<Content> {
+    match (subject, body, msg) {
+        (Some(_), None, _) | (None, Some(_), _) => {
+            Err(Error::argument("subject and body must be set together"))
         }
-    };
-    let options = match args.optional::<Config>(3, "options")? {
-        None => None,
-        Some(Config(entries)) => Some(
-            SmtpOptions::from_entries(&entries)
-                .map_err(|e| Failure::argument(format!("options: {e}")))?,
-        ),
-    };
-    email::configure(&domain, &host, port, options).map_err(|e| Failure::argument(e.message()))?;
-    Ok(Out::Bool(true))
-}
-
-/// A STRING argument that counts as "set" only when given and non-empty, as officially.
-fn non_empty(args: &Args, i: usize, param: &str) -> Result<Option<Vec<u8>>> {
-    Ok(args
-        .optional::<Vec<u8>>(i, param)?
-        .filter(|s| !s.is_empty()))
-}
-
-pub fn send(args: &Args) -> Result<Out> {
-    let user_id: String = args.required(0, "userId")?;
-    if user_id.is_empty() {
-        return Err(Failure::argument("userId must be a non-empty string"));
+        (Some(_), Some(_), Some(_)) => Err(Error::argument("set either subject or msg, not both")),
+        (Some(subject), Some(body), None) => Ok(Content::SubjectBody { subject, body }),
+        (None, None, Some(raw)) => Ok(Content::Raw(raw)),
+        (None, None, None) => Err(Error::argument(
+            "set either subject and body, or msg; at least one is required",
+        )),
     }
-    let password: String = args.required(1, "pwd")?;
-    let StringList(recipients) = args.required(2, "recipient")?;
-    let recipients = recipients
-        .into_iter()
-        .map(|r| {
-            String::from_utf8(r)
-                .map_err(|_| Failure::argument("recipient must be valid UTF-8 text"))
-        })
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn send(
+    user_id: String,
+    pwd: String,
+    recipient: Recipients,
+    subject: Maybe<Vec<u8>>,
+    body: Maybe<Vec<u8>>,
+    msg: Maybe<Vec<u8>>,
+    options: Option<Config<EmailOptions>>,
+) -> Result<Out> {
+    if user_id.is_empty() {
+        return Err(Error::argument("userId must be a non-empty string"));
+    }
+    let from = EmailAddress::parse("userId", &user_id)?;
+    let recipients = recipient
+        .0
+        .iter()
+        .map(|r| EmailAddress::parse("recipient", r))
         .collect::<Result<Vec<_>>>()?;
     if recipients.is_empty() {
-        return Err(Failure::argument(
-            "recipient must name at least one address",
-        ));
+        return Err(Error::argument("recipient must name at least one address"));
     }
-    let subject = non_empty(args, 3, "subject")?;
-    let body = non_empty(args, 4, "body")?;
-    let msg = non_empty(args, 5, "msg")?;
-    let content = match (subject, body, msg) {
-        (Some(_), _, Some(_)) => {
-            return Err(Failure::argument("set either subject or msg, not both"))
-        }
-        (Some(subject), Some(body), None) => Content::SubjectBody { subject, body },
-        (Some(_), None, None) | (None, Some(_), None) => {
-            return Err(Failure::argument("subject and body must be set together"))
-        }
-        (None, _, Some(raw)) => Content::Raw(raw),
-        (None, None, None) => {
-            return Err(Failure::argument(
-                "set either subject and body, or msg; at least one is required",
-            ))
-        }
-    };
+    let content = content(subject.0, body.0, msg.0)?;
+    let options = options.map(|o| o.0).unwrap_or_default();
+    let asynchronous = options.asynchronous;
+    // sync: no retry unless asked (as officially); queued: 3
+    let retries = options.retries.unwrap_or(if asynchronous { 3 } else { 0 });
+    let each = options.each;
     let mail = Mail {
-        user_id,
-        password,
+        from,
+        password: pwd,
         recipients,
         content,
+        options,
     };
-    let r = email::send(&mail)?;
-    Ok(Out::Dict(vec![
-        ("responseCode".into(), Out::Int(r.response_code)),
-        ("text".into(), Out::Str(r.text.into_bytes())),
-        ("headers".into(), Out::Str(r.headers.into_bytes())),
-        ("elapsed".into(), Out::Double(r.elapsed)),
-        ("userId".into(), Out::Str(r.user_id.into_bytes())),
-        (
-            "recipient".into(),
-            Out::Str(r.recipients.join(" ").into_bytes()),
-        ),
-    ]))
+    // checked now, so that a bad mail is an error of the call, not of a later delivery
+    email::message::build(&mail)?;
+    if each {
+        let mails: Vec<OutgoingMail> = mail
+            .recipients
+            .iter()
+            .map(|r| {
+                OutgoingMail(Mail {
+                    recipients: vec![r.clone()],
+                    ..mail.clone()
+                })
+            })
+            .collect();
+        return Ok(super::messaging::fan_out(mails, asynchronous, retries)?.into_ddb());
+    }
+    let outgoing = OutgoingMail(mail);
+    if asynchronous {
+        let id = queue::enqueue(Box::new(outgoing), retries)?;
+        return Ok(Sent::<Out>::Queued(id).into_ddb());
+    }
+    match delivery::send_now(&outgoing, retries).1? {
+        Delivered::Mail(m) => Ok(m.into_ddb()),
+        Delivered::Answer(_) => unreachable!("a mail is answered by its SMTP server"),
+    }
 }

@@ -1,90 +1,161 @@
 //! `wecomSend(corpId, corpSecret, api, body, [config])`,
 //! `dingtalkSend(appKey, appSecret, api, [body], [config])`,
-//! `robotSend(kind, webhook, content, [secret], [config])`.
+//! `robotSend(kind, webhook, content, [secret], [config])`: sent at once, or queued with
+//! config `async`; robotSend to a vector of webhooks sends to all of them concurrently.
 use crate::abi::Out;
-use crate::core::messaging::{self, Answer, DingBody, MessagingConfig, RobotKind, Scalar};
-use crate::surface::args::{Args, Config, Failure, Result, TextOrDict};
+use crate::core::delivery::{self, queue, retries_or_default, Deliverable, Delivered};
+use crate::core::error::Result;
+use crate::core::messaging::{self, Answer, Body, MessagingConfig, Outgoing, RobotKind};
+use crate::surface::into_ddb::{FanOut, FanOutRow, Sent};
+use crate::surface::{Config, IntoDdb, Webhooks};
 
-fn config(args: &Args, i: usize) -> Result<MessagingConfig> {
-    match args.optional::<Config>(i, "config")? {
-        None => Ok(MessagingConfig::default()),
-        Some(Config(entries)) => MessagingConfig::from_entries(&entries)
-            .map_err(|e| Failure::argument(format!("config: {e}"))),
+/// Destinations of one fan-out sent at the same time, at most.
+const FAN_OUT_THREADS: usize = 16;
+
+fn config(config: Option<Config<MessagingConfig>>) -> MessagingConfig {
+    config.map(|c| c.0).unwrap_or_default()
+}
+
+fn deliver(o: Outgoing) -> Result<Sent<Answer>> {
+    let cfg = o.config();
+    if cfg.asynchronous {
+        let retries = retries_or_default(cfg.retries, true);
+        return Ok(Sent::Queued(queue::enqueue(Box::new(o), retries)?));
     }
+    Ok(Sent::Now(messaging::send(&o)?))
 }
 
-/// errcode, errmsg, responseCode, text, elapsed, then every other top-level scalar.
-fn answer_dict(a: Answer) -> Out {
-    let mut d = vec![
-        (
-            "errcode".to_string(),
-            Out::Int(a.errcode.clamp(i32::MIN as i64 + 1, i32::MAX as i64) as i32),
-        ),
-        ("errmsg".to_string(), Out::Str(a.errmsg.into_bytes())),
-        (
-            "responseCode".to_string(),
-            Out::Int(i32::from(a.response_code)),
-        ),
-        ("text".to_string(), Out::Str(a.text)),
-        ("elapsed".to_string(), Out::Double(a.elapsed)),
-    ];
-    for (k, v) in a.fields {
-        if d.iter().any(|(name, _)| *name == k) {
-            continue;
-        }
-        let value = match v {
-            Scalar::Str(s) => Out::Str(s.into_bytes()),
-            Scalar::Long(n) => Out::Long(n),
-            Scalar::Double(x) => Out::Double(x),
-            Scalar::Bool(b) => Out::Bool(b),
-        };
-        d.push((k, value));
-    }
-    Out::Dict(d)
+pub fn wecom(
+    corp_id: String,
+    corp_secret: String,
+    api: String,
+    body: Body,
+    config: Option<Config<MessagingConfig>>,
+) -> Result<Sent<Answer>> {
+    let cfg = self::config(config);
+    deliver(Outgoing::wecom(&corp_id, &corp_secret, &api, &body, &cfg)?)
 }
 
-pub fn wecom(args: &Args) -> Result<Out> {
-    let corp_id: String = args.required(0, "corpId")?;
-    let secret: String = args.required(1, "corpSecret")?;
-    let api: String = args.required(2, "api")?;
-    let body: Vec<u8> = args.required(3, "body")?;
-    let cfg = config(args, 4)?;
-    Ok(answer_dict(messaging::wecom_send(
-        &corp_id, &secret, &api, &body, &cfg,
-    )?))
-}
-
-pub fn dingtalk(args: &Args) -> Result<Out> {
-    let app_key: String = args.required(0, "appKey")?;
-    let secret: String = args.required(1, "appSecret")?;
-    let api: String = args.required(2, "api")?;
-    let body = match args.optional::<TextOrDict>(3, "body")? {
-        None => DingBody::None,
-        Some(TextOrDict::Text(t)) => DingBody::Json(t),
-        Some(TextOrDict::Dict(d)) => DingBody::Query(d),
-    };
-    let cfg = config(args, 4)?;
-    Ok(answer_dict(messaging::dingtalk_send(
-        &app_key, &secret, &api, body, &cfg,
-    )?))
-}
-
-pub fn robot(args: &Args) -> Result<Out> {
-    let kind_text: String = args.required(0, "kind")?;
-    let kind = RobotKind::parse(&kind_text).ok_or_else(|| {
-        Failure::argument(format!(
-            "kind must be \"wecom\", \"dingtalk\" or \"feishu\", but got \"{kind_text}\""
-        ))
-    })?;
-    let webhook: String = args.required(1, "webhook")?;
-    let content: Vec<u8> = args.required(2, "content")?;
-    let secret: Option<String> = args.optional(3, "secret")?;
-    let cfg = config(args, 4)?;
-    Ok(answer_dict(messaging::robot_send(
-        kind,
-        &webhook,
-        &content,
-        secret.as_deref(),
+pub fn dingtalk(
+    app_key: String,
+    app_secret: String,
+    api: String,
+    body: Option<Body>,
+    config: Option<Config<MessagingConfig>>,
+) -> Result<Sent<Answer>> {
+    let cfg = self::config(config);
+    deliver(Outgoing::dingtalk(
+        &app_key,
+        &app_secret,
+        &api,
+        body.as_ref(),
         &cfg,
-    )?))
+    )?)
+}
+
+pub fn robot(
+    kind: RobotKind,
+    webhook: Webhooks,
+    content: Body,
+    secret: Option<String>,
+    config: Option<Config<MessagingConfig>>,
+) -> Result<Out> {
+    let cfg = self::config(config);
+    match webhook {
+        Webhooks::One(w) => Ok(deliver(Outgoing::robot(
+            kind,
+            &w,
+            &content,
+            secret.as_deref(),
+            &cfg,
+        )?)?
+        .into_ddb()),
+        Webhooks::Many(list) => {
+            // every webhook checked before anything is sent
+            let messages = list
+                .iter()
+                .map(|w| Outgoing::robot(kind, w, &content, secret.as_deref(), &cfg))
+                .collect::<Result<Vec<_>>>()?;
+            let retries = retries_or_default(cfg.retries, cfg.asynchronous);
+            Ok(fan_out(messages, cfg.asynchronous, retries)?.into_ddb())
+        }
+    }
+}
+
+/// The row of one destination's outcome.
+pub(crate) fn fan_out_row(target: String, id: u64, result: &Result<Delivered>) -> FanOutRow {
+    match result {
+        Ok(d) => FanOutRow {
+            target,
+            id: Some(id),
+            queued: false,
+            response_code: Some(d.response_code()),
+            errcode: Some(d.errcode()),
+            errmsg: d.errmsg(),
+            elapsed: Some(d.elapsed()),
+        },
+        Err(e) => FanOutRow {
+            target,
+            id: Some(id),
+            queued: false,
+            response_code: None,
+            errcode: None,
+            errmsg: e.message(),
+            elapsed: None,
+        },
+    }
+}
+
+/// Sends each message to its own destination: queued (one row per queued message), or at
+/// once, concurrently (at most [`FAN_OUT_THREADS`] at a time), one row per destination in
+/// the given order. A destination's failure is its row's errmsg, not an error of the call.
+pub(crate) fn fan_out<D: Deliverable>(
+    messages: Vec<D>,
+    asynchronous: bool,
+    retries: u32,
+) -> Result<FanOut> {
+    if asynchronous {
+        let mut rows = Vec::with_capacity(messages.len());
+        for m in messages {
+            let target = m.target();
+            let id = queue::enqueue(Box::new(m), retries)?;
+            rows.push(FanOutRow {
+                target,
+                id: Some(id),
+                queued: true,
+                response_code: None,
+                errcode: None,
+                errmsg: String::new(),
+                elapsed: None,
+            });
+        }
+        return Ok(FanOut(rows));
+    }
+    let mut rows = Vec::with_capacity(messages.len());
+    for chunk in messages.chunks(FAN_OUT_THREADS) {
+        let outcomes: Vec<(u64, Result<Delivered>)> = std::thread::scope(|s| {
+            let handles: Vec<_> = chunk
+                .iter()
+                .map(|m| s.spawn(move || delivery::send_now(m, retries)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        (
+                            0,
+                            Err(crate::core::error::Error::runtime(
+                                crate::core::error::Cause::Internal,
+                                "internal error while sending (a panic was caught)",
+                            )),
+                        )
+                    })
+                })
+                .collect()
+        });
+        for (m, (id, result)) in chunk.iter().zip(outcomes) {
+            rows.push(fan_out_row(m.target(), id, &result));
+        }
+    }
+    Ok(FanOut(rows))
 }

@@ -1,6 +1,7 @@
-//! One module per group of plugin functions: convert arguments, call the core, shape the
-//! result dictionary.
+//! One module per group of plugin functions: typed parameters in (converted by the
+//! table's declarations), the core called, a typed result out (returned with `IntoDdb`).
+pub mod alerting;
 pub mod email;
 pub mod http;
 pub mod messaging;
-pub mod version;
+pub mod ops;

@@ -1,0 +1,227 @@
+//! From the handlers' results to the values a function returns (PyO3's `IntoPy`, in
+//! small): each result type builds its own dictionary or table, in one place.
+use crate::abi::{ColumnValues, Out};
+use crate::core::delivery::journal::Record;
+use crate::core::email::SendResult;
+use crate::core::http::Response;
+use crate::core::messaging::{Answer, Scalar};
+
+pub trait IntoDdb {
+    fn into_ddb(self) -> Out;
+}
+
+impl IntoDdb for Out {
+    fn into_ddb(self) -> Out {
+        self
+    }
+}
+
+impl IntoDdb for bool {
+    fn into_ddb(self) -> Out {
+        Out::Bool(self)
+    }
+}
+
+impl IntoDdb for String {
+    fn into_ddb(self) -> Out {
+        Out::Str(self.into_bytes())
+    }
+}
+
+/// INT: counts a script compares with small numbers.
+impl IntoDdb for i32 {
+    fn into_ddb(self) -> Out {
+        Out::Int(self)
+    }
+}
+
+/// The official plugin's result: responseCode, headers (raw block), text, elapsed.
+impl IntoDdb for Response {
+    fn into_ddb(self) -> Out {
+        Out::Dict(vec![
+            ("responseCode".into(), Out::Int(i32::from(self.status))),
+            ("headers".into(), Out::Str(self.headers)),
+            ("text".into(), Out::Str(self.body)),
+            ("elapsed".into(), Out::Double(self.elapsed)),
+        ])
+    }
+}
+
+/// The official plugin's e-mail result.
+impl IntoDdb for SendResult {
+    fn into_ddb(self) -> Out {
+        Out::Dict(vec![
+            ("responseCode".into(), Out::Int(self.response_code)),
+            ("text".into(), Out::Str(self.text.into_bytes())),
+            ("headers".into(), Out::Str(self.headers.into_bytes())),
+            ("elapsed".into(), Out::Double(self.elapsed)),
+            ("userId".into(), Out::Str(self.user_id.into_bytes())),
+            (
+                "recipient".into(),
+                Out::Str(self.recipients.join(" ").into_bytes()),
+            ),
+        ])
+    }
+}
+
+/// An errcode as INT (the platforms' codes fit; a wild one is clamped).
+fn errcode(v: i64) -> i32 {
+    v.clamp(i64::from(i32::MIN) + 1, i64::from(i32::MAX)) as i32
+}
+
+/// errcode, errmsg, responseCode, text, elapsed, then every other top-level scalar.
+impl IntoDdb for Answer {
+    fn into_ddb(self) -> Out {
+        let mut d = vec![
+            ("errcode".to_string(), Out::Int(errcode(self.errcode))),
+            ("errmsg".to_string(), Out::Str(self.errmsg.into_bytes())),
+            (
+                "responseCode".to_string(),
+                Out::Int(i32::from(self.response_code)),
+            ),
+            ("text".to_string(), Out::Str(self.text)),
+            ("elapsed".to_string(), Out::Double(self.elapsed)),
+        ];
+        for (k, v) in self.fields {
+            if d.iter().any(|(name, _)| *name == k) {
+                continue;
+            }
+            let value = match v {
+                Scalar::Str(s) => Out::Str(s.into_bytes()),
+                Scalar::Long(n) => Out::Long(n),
+                Scalar::Double(x) => Out::Double(x),
+                Scalar::Bool(b) => Out::Bool(b),
+            };
+            d.push((k, value));
+        }
+        Out::Dict(d)
+    }
+}
+
+/// What a sending call returns: the answer, or `{queued: true, id}` for a queued message.
+pub enum Sent<T> {
+    Now(T),
+    Queued(u64),
+}
+
+impl<T: IntoDdb> IntoDdb for Sent<T> {
+    fn into_ddb(self) -> Out {
+        match self {
+            Sent::Now(t) => t.into_ddb(),
+            Sent::Queued(id) => Out::Dict(vec![
+                ("queued".into(), Out::Bool(true)),
+                ("id".into(), Out::Long(id as i64)),
+            ]),
+        }
+    }
+}
+
+/// The deliveries journal as a table.
+pub struct Deliveries(pub Vec<Record>);
+
+impl IntoDdb for Deliveries {
+    fn into_ddb(self) -> Out {
+        let r = self.0;
+        Out::Table(vec![
+            (
+                "id".into(),
+                ColumnValues::Long(r.iter().map(|x| Some(x.id as i64)).collect()),
+            ),
+            (
+                "queued".into(),
+                ColumnValues::Timestamp(r.iter().map(|x| Some(x.queued_ms)).collect()),
+            ),
+            (
+                "function".into(),
+                ColumnValues::Str(r.iter().map(|x| x.function.as_bytes().to_vec()).collect()),
+            ),
+            (
+                "target".into(),
+                ColumnValues::Str(r.iter().map(|x| x.target.clone().into_bytes()).collect()),
+            ),
+            (
+                "async".into(),
+                ColumnValues::Bool(r.iter().map(|x| Some(x.asynchronous)).collect()),
+            ),
+            (
+                "status".into(),
+                ColumnValues::Str(
+                    r.iter()
+                        .map(|x| x.status.name().as_bytes().to_vec())
+                        .collect(),
+                ),
+            ),
+            (
+                "attempts".into(),
+                ColumnValues::Int(r.iter().map(|x| Some(x.attempts as i32)).collect()),
+            ),
+            (
+                "responseCode".into(),
+                ColumnValues::Int(r.iter().map(|x| x.response_code).collect()),
+            ),
+            (
+                "errcode".into(),
+                ColumnValues::Int(r.iter().map(|x| x.errcode.map(errcode)).collect()),
+            ),
+            (
+                "errmsg".into(),
+                ColumnValues::Str(r.iter().map(|x| x.errmsg.clone().into_bytes()).collect()),
+            ),
+            (
+                "elapsed".into(),
+                ColumnValues::Double(r.iter().map(|x| x.elapsed).collect()),
+            ),
+        ])
+    }
+}
+
+/// One row per destination of a fan-out (robotSend to several webhooks, sendEmail with
+/// option `each`): where, and the answer or the error.
+pub struct FanOut(pub Vec<FanOutRow>);
+
+pub struct FanOutRow {
+    pub target: String,
+    /// The delivery id (a queued message, or the journal's record of a direct one).
+    pub id: Option<u64>,
+    pub queued: bool,
+    pub response_code: Option<i32>,
+    pub errcode: Option<i64>,
+    pub errmsg: String,
+    pub elapsed: Option<f64>,
+}
+
+impl IntoDdb for FanOut {
+    fn into_ddb(self) -> Out {
+        let r = self.0;
+        Out::Table(vec![
+            (
+                "target".into(),
+                ColumnValues::Str(r.iter().map(|x| x.target.clone().into_bytes()).collect()),
+            ),
+            (
+                "id".into(),
+                ColumnValues::Long(r.iter().map(|x| x.id.map(|i| i as i64)).collect()),
+            ),
+            (
+                "queued".into(),
+                ColumnValues::Bool(r.iter().map(|x| Some(x.queued)).collect()),
+            ),
+            (
+                "responseCode".into(),
+                ColumnValues::Int(r.iter().map(|x| x.response_code).collect()),
+            ),
+            (
+                "errcode".into(),
+                ColumnValues::Int(r.iter().map(|x| x.errcode.map(errcode)).collect()),
+            ),
+            (
+                "errmsg".into(),
+                ColumnValues::Str(r.iter().map(|x| x.errmsg.clone().into_bytes()).collect()),
+            ),
+            (
+                "elapsed".into(),
+                ColumnValues::Double(r.iter().map(|x| x.elapsed).collect()),
+            ),
+        ])
+    }
+}

@@ -63,8 +63,9 @@ fn starttls_several_recipients_and_a_wrong_password() {
     let d = parse_ok(&lines[1]);
     assert_eq!(text(entry(&d, "recipient").1), format!("{a} {b}"));
     assert_eq!(peer.wait_messages(1)[0].rcpt_tos, vec![a.clone(), b]);
+    assert_eq!(host::cause_of(&lines[2]), Some("auth"), "{}", lines[2]);
     assert!(
-        lines[2].starts_with("ERR RuntimeException: httpClient::sendEmail: authentication failed"),
+        lines[2].contains("userId or password is incorrect"),
         "{}",
         lines[2]
     );

@@ -291,3 +291,28 @@ pub fn lit(s: &str) -> String {
     out.push('"');
     out
 }
+
+/// The cause of a runtime error line, as the plugin states it first
+/// (`ERR RuntimeException: httpClient::httpGet: timeout: ...` -> `timeout`): "timeout",
+/// "connect", "dns", "tls", "http", "protocol", "auth", "refused", "rate limit",
+/// "queue full", "io", "internal". None for anything else (results, argument errors).
+pub fn cause_of(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("ERR RuntimeException: httpClient::")?;
+    let (_, after_function) = rest.split_once(": ")?;
+    let (label, _) = after_function.split_once(": ")?;
+    const LABELS: [&str; 12] = [
+        "timeout",
+        "connect",
+        "dns",
+        "tls",
+        "http",
+        "protocol",
+        "auth",
+        "refused",
+        "rate limit",
+        "queue full",
+        "io",
+        "internal",
+    ];
+    LABELS.contains(&label).then_some(label)
+}

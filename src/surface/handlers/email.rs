@@ -58,6 +58,8 @@ pub fn send(
     if user_id.is_empty() {
         return Err(Error::argument("userId must be a non-empty string"));
     }
+    // the official order: the subject/body/msg rules before anything about addresses
+    let content = content(subject.0, body.0, msg.0)?;
     let from = EmailAddress::parse("userId", &user_id)?;
     let recipients = recipient
         .0
@@ -67,7 +69,6 @@ pub fn send(
     if recipients.is_empty() {
         return Err(Error::argument("recipient must name at least one address"));
     }
-    let content = content(subject.0, body.0, msg.0)?;
     let options = options.map(|o| o.0).unwrap_or_default();
     let asynchronous = options.asynchronous;
     // sync: no retry unless asked (as officially); queued: 3

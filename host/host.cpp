@@ -882,7 +882,8 @@ struct Parser {
             if (peek() != '"') err("decimal64 takes a string");
             std::string digits = str();
             expect(',');
-            SP scale = number();
+            SP scale = value();
+            if (scale.get()->pl->type != F_DT_INT) err("decimal64: the scale is an INT");
             expect(')');
             Obj* o = newScalar(H_DT_DECIMAL64);
             o->pl->scale = (int)scale.get()->pl->l;

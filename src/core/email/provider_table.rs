@@ -69,19 +69,21 @@ pub fn lookup(domain: &str) -> Option<ServerEntry> {
     from_config.or_else(|| built_in(&domain))
 }
 
-/// The port used when none is given for a domain not known before.
+/// The port used when none is given for a domain not known before: 25, as officially
+/// (with STARTTLS when the server offers it), unless the options ask for implicit TLS
+/// (465) or STARTTLS (587).
 fn default_port(tls: TlsMode) -> u16 {
     match tls {
-        TlsMode::Auto | TlsMode::Tls => 465,
+        TlsMode::Tls => 465,
         TlsMode::StartTls => 587,
-        TlsMode::None => 25,
+        TlsMode::Auto | TlsMode::None => 25,
     }
 }
 
 /// `emailSmtpConfig`: maps `domain` to `host[:port]` for every later send from an address
 /// of that domain, process-wide. A port or options not given keep the domain's previous
 /// values (configured or built-in); for a new domain the port follows the TLS mode
-/// (465 for auto/tls, 587 for starttls, 25 for none).
+/// (25 for auto and none, as officially; 465 for tls, 587 for starttls).
 pub fn configure(
     domain: &str,
     host: &str,
@@ -174,7 +176,7 @@ mod tests {
         let e = lookup("unit-a.test").unwrap();
         assert_eq!((e.host.as_str(), e.port), ("mx2.unit-a.test", 2525));
         configure("unit-b.test", "mx.unit-b.test", None, None).unwrap();
-        assert_eq!(lookup("unit-b.test").unwrap().port, 465);
+        assert_eq!(lookup("unit-b.test").unwrap().port, 25);
         assert!(configure("", "h", None, None).is_err());
         assert!(configure("d.test", "", None, None).is_err());
         assert!(configure("d.test", "h", Some(0), None).is_err());

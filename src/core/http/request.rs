@@ -104,10 +104,12 @@ fn execute_inner(req: &Request) -> Result<Response> {
         }
         Method::Post | Method::Put => {
             body = Some(req.params.as_ref().map(Params::encoded).unwrap_or_default());
+            // As officially: POST has libcurl's form default, PUT (an upload) none; a
+            // JSON body says so.
             content_type = match (&req.params, req.method) {
                 (Some(Params::Json(_)), _) => Some(JSON_CONTENT_TYPE),
                 (Some(Params::Raw(_)), _) if req.config.json => Some(JSON_CONTENT_TYPE),
-                (_, Method::Post) | (Some(Params::Pairs(_)), _) => Some(FORM_CONTENT_TYPE),
+                (_, Method::Post) => Some(FORM_CONTENT_TYPE),
                 _ => None,
             };
         }

@@ -151,7 +151,7 @@ fn config_parsing() {
         ("rateLimit", ConfigValue::Bool(true)),
         ("method", text("PATCH")),
     ] {
-        let e = config(&[bad.clone()]).unwrap_err();
+        let e = config(std::slice::from_ref(&bad)).unwrap_err();
         assert_cause(&e, Cause::Argument);
         assert!(e.message().contains(bad.0), "{e}");
     }

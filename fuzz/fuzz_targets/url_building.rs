@@ -6,7 +6,10 @@ use libfuzzer_sys::fuzz_target;
 use PluginHttpClient::core::http::url::{append_query, encode_pairs, with_default_scheme};
 use PluginHttpClient::core::http::RequestUrl;
 
-fuzz_target!(|input: (String, Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>)| {
+/// (url, a query, params as pairs)
+type Input = (String, Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>);
+
+fuzz_target!(|input: Input| {
     let (url, query, pairs) = input;
     let full = with_default_scheme(&url);
     let _ = append_query(&full, &query);

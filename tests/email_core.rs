@@ -5,8 +5,9 @@ mod smtp_peer;
 use std::time::{Duration, Instant};
 
 use smtp_peer::{Mode, SmtpPeer, SMTP_PASSWORD};
-use PluginHttpClient::core::config::ConfigValue;
+use PluginHttpClient::core::config::{ConfigValue, FromConfig};
 use PluginHttpClient::core::email::*;
+use PluginHttpClient::core::error::{Cause, Error, Kind};
 
 fn opts(tls: TlsMode, ca_file: Option<&str>, verify_ssl: bool) -> SmtpOptions {
     SmtpOptions {
@@ -17,16 +18,47 @@ fn opts(tls: TlsMode, ca_file: Option<&str>, verify_ssl: bool) -> SmtpOptions {
     }
 }
 
-fn mail(user: &str, password: &str, recipients: &[&str], subject: &str, body: &str) -> Mail {
+fn address(what: &str, text: &str) -> EmailAddress {
+    EmailAddress::parse(what, text).unwrap()
+}
+
+fn recipients(list: &[&str]) -> Vec<EmailAddress> {
+    list.iter().map(|r| address("recipient", r)).collect()
+}
+
+fn mail(user: &str, password: &str, to: &[&str], subject: &str, body: &str) -> Mail {
     Mail {
-        user_id: user.to_string(),
+        from: address("userId", user),
         password: password.to_string(),
-        recipients: recipients.iter().map(|r| r.to_string()).collect(),
+        recipients: recipients(to),
         content: Content::SubjectBody {
             subject: subject.as_bytes().to_vec(),
             body: body.as_bytes().to_vec(),
         },
+        options: EmailOptions::default(),
     }
+}
+
+fn raw_mail(user: &str, to: &[&str], raw: &str) -> Mail {
+    Mail {
+        from: address("userId", user),
+        password: SMTP_PASSWORD.to_string(),
+        recipients: recipients(to),
+        content: Content::Raw(raw.as_bytes().to_vec()),
+        options: EmailOptions::default(),
+    }
+}
+
+/// The failure's cause (and kind), with its message shown when the assertion fails.
+#[track_caller]
+fn assert_cause(e: &Error, cause: Cause) {
+    assert_eq!(e.cause(), cause, "{}", e.message());
+    let kind = if cause == Cause::Argument {
+        Kind::Argument
+    } else {
+        Kind::Runtime
+    };
+    assert_eq!(e.kind(), kind, "{}", e.message());
 }
 
 /// A peer for `domain` (its user is alerts@domain) with `domain` configured to reach it.
@@ -150,9 +182,11 @@ fn untrusted_certificate_rejected_by_default() {
         "b",
     ))
     .unwrap_err();
+    assert_cause(&e, Cause::Tls);
+    // the message says how to trust the server
     let m = e.message();
     assert!(
-        m.contains("TLS") && m.contains("certificate") && m.contains("caFile"),
+        m.contains("'caFile'") && m.contains("verifySSL=false"),
         "{m}"
     );
     // STARTTLS too.
@@ -171,7 +205,7 @@ fn untrusted_certificate_rejected_by_default() {
         "b",
     ))
     .unwrap_err();
-    assert!(e.message().contains("TLS"), "{e}");
+    assert_cause(&e, Cause::Tls);
     assert!(peer.messages().is_empty());
 }
 
@@ -196,16 +230,46 @@ fn verify_ssl_false_accepts_untrusted_certificate() {
 #[test]
 fn options_from_entries_drive_the_send() {
     let peer = SmtpPeer::start("alerts@entries.test");
-    let options = SmtpOptions::from_entries(&[
-        ("tls".to_string(), ConfigValue::Str(b"tls".to_vec())),
-        ("verifySSL".to_string(), ConfigValue::Bool(true)),
-        ("timeout".to_string(), ConfigValue::Int(5000)),
-        (
-            "caFile".to_string(),
-            ConfigValue::Str(peer.ca_file.clone().into_bytes()),
-        ),
-    ])
+    let options = SmtpOptions::from_entries(
+        "options",
+        &[
+            ("tls".to_string(), ConfigValue::Str(b"tls".to_vec())),
+            ("verifySSL".to_string(), ConfigValue::Bool(true)),
+            (
+                "timeout".to_string(),
+                ConfigValue::Number {
+                    long: 5000,
+                    double: 5000.0,
+                    integral: true,
+                },
+            ),
+            (
+                "caFile".to_string(),
+                ConfigValue::Str(peer.ca_file.clone().into_bytes()),
+            ),
+        ],
+    )
     .unwrap();
+    assert_eq!(
+        options,
+        SmtpOptions {
+            tls: TlsMode::Tls,
+            verify_ssl: true,
+            timeout_ms: 5000,
+            ca_file: Some(peer.ca_file.clone()),
+        }
+    );
+    let e = SmtpOptions::from_entries(
+        "options",
+        &[("verifySsl".to_string(), ConfigValue::Bool(false))],
+    )
+    .unwrap_err();
+    assert_cause(&e, Cause::Argument);
+    assert!(
+        e.message()
+            .starts_with("options: unknown key 'verifySsl'; known keys: "),
+        "{e}"
+    );
     configure(
         "entries.test",
         "localhost",
@@ -222,7 +286,10 @@ fn options_from_entries_drive_the_send() {
         "b",
     )) {
         Ok(r) => assert_ok(&r),
-        Err(e) => assert!(e.message().contains("localhost"), "{e}"),
+        Err(e) => {
+            assert_cause(&e, Cause::Connect);
+            assert!(e.message().contains("localhost"), "{e}");
+        }
     }
 }
 
@@ -320,12 +387,7 @@ fn raw_message_sent_as_is() {
         "From: {}\nTo: alice@dest.test, Bob <bob@dest.test>\nSubject: raw one\nX-Custom: 42\nMIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\n\nline one\n.line starting with a dot\nend\n",
         peer.user
     );
-    let m = Mail {
-        user_id: peer.user.clone(),
-        password: SMTP_PASSWORD.to_string(),
-        recipients: vec!["alice@dest.test".to_string(), "bob@dest.test".to_string()],
-        content: Content::Raw(raw.clone().into_bytes()),
-    };
+    let m = raw_mail(&peer.user, &["alice@dest.test", "bob@dest.test"], &raw);
     assert_ok(&send(&m).unwrap());
     let got = &peer.wait_messages(1)[0];
     assert_eq!(got.rcpt_tos, vec!["alice@dest.test", "bob@dest.test"]);
@@ -339,19 +401,16 @@ fn raw_message_from_and_to_checked() {
     let peer = setup("rawcheck.test", Mode::Normal, true, |p| {
         opts(TlsMode::Tls, Some(&p.ca_file), true)
     });
-    let send_raw = |raw: &str, recipients: &[&str]| {
-        send(&Mail {
-            user_id: peer.user.clone(),
-            password: SMTP_PASSWORD.to_string(),
-            recipients: recipients.iter().map(|s| s.to_string()).collect(),
-            content: Content::Raw(raw.as_bytes().to_vec()),
-        })
+    let send_raw = |raw: &str, to: &[&str]| {
+        let e = send(&raw_mail(&peer.user, to, raw)).unwrap_err();
+        assert_cause(&e, Cause::Argument);
+        e
     };
+    // The messages are the official plugin's.
     let e = send_raw(
         "From: z@elsewhere.test\r\nTo: to@dest.test\r\n\r\nx",
         &["to@dest.test"],
-    )
-    .unwrap_err();
+    );
     assert!(
         e.message()
             .contains("'From:' field of msg must match userId"),
@@ -360,23 +419,30 @@ fn raw_message_from_and_to_checked() {
     let e = send_raw(
         &format!("From: {}\r\nTo: r27@dest.test\r\n\r\nx", peer.user),
         &["r28@dest.test"],
-    )
-    .unwrap_err();
+    );
     assert!(
         e.message()
             .contains("'To:' field of msg must match recipient"),
         "{e}"
     );
-    let e = send_raw(&format!("From: {}\r\n\r\nx", peer.user), &["r29@dest.test"]).unwrap_err();
+    let e = send_raw(&format!("From: {}\r\n\r\nx", peer.user), &["r29@dest.test"]);
     assert!(
         e.message().contains("'To:' field of msg is required"),
         "{e}"
     );
-    let e = send_raw("To: r30@dest.test\r\n\r\nx", &["r31@dest.test"]).unwrap_err();
+    let e = send_raw("To: r30@dest.test\r\n\r\nx", &["r31@dest.test"]);
     assert!(
         e.message().contains("'From:' field of msg is required"),
         "{e}"
     );
+    // subject-and-body options do not apply to a raw msg
+    let mut m = raw_mail(
+        &peer.user,
+        &["r26@dest.test"],
+        &format!("From: {}\r\nTo: r26@dest.test\r\n\r\nx", peer.user),
+    );
+    m.options.cc = vec!["cc@dest.test".into()];
+    assert_cause(&send(&m).unwrap_err(), Cause::Argument);
     assert_eq!(
         peer.connections(),
         0,
@@ -389,6 +455,7 @@ fn crlf_injection_refused() {
     let peer = setup("crlf.test", Mode::Normal, true, |p| {
         opts(TlsMode::Tls, Some(&p.ca_file), true)
     });
+    // The messages name the offending field.
     let e = send(&mail(
         &peer.user,
         SMTP_PASSWORD,
@@ -397,56 +464,107 @@ fn crlf_injection_refused() {
         "b",
     ))
     .unwrap_err();
+    assert_cause(&e, Cause::Argument);
     assert!(
         e.message().contains("subject must not contain CR or LF"),
         "{e}"
     );
-    let e = send(&mail(
-        &peer.user,
-        SMTP_PASSWORD,
-        &["r34@dest.test\r\nRCPT TO:<r35@dest.test>"],
-        "s",
-        "b",
-    ))
-    .unwrap_err();
+    // Addresses are checked when parsed: no Mail can hold one with CR or LF.
+    let e =
+        EmailAddress::parse("recipient", "r34@dest.test\r\nRCPT TO:<r35@dest.test>").unwrap_err();
+    assert_cause(&e, Cause::Argument);
     assert!(
         e.message().contains("recipient must not contain CR or LF"),
         "{e}"
     );
-    let e = send(&mail(
-        "r36@dest.test\nX: y",
-        SMTP_PASSWORD,
-        &["r37@dest.test"],
-        "s",
-        "b",
-    ))
-    .unwrap_err();
+    let e = EmailAddress::parse("userId", "r36@dest.test\nX: y").unwrap_err();
+    assert_cause(&e, Cause::Argument);
     assert!(
         e.message().contains("userId must not contain CR or LF"),
         "{e}"
     );
+    let e = EmailAddress::parse("recipient", "not an address").unwrap_err();
+    assert_cause(&e, Cause::Argument);
+    assert!(e.message().contains("\"not an address\""), "{e}");
     let mut bad = mail(&peer.user, SMTP_PASSWORD, &["r38@dest.test"], "s", "b");
     bad.content = Content::SubjectBody {
         subject: b"ok".to_vec(),
         body: vec![0xe4, 0xbd],
     };
     let e = send(&bad).unwrap_err();
+    assert_cause(&e, Cause::Argument);
     assert!(e.message().contains("body is not valid UTF-8"), "{e}");
+    // Options too.
+    let mut bad = mail(&peer.user, SMTP_PASSWORD, &["r39@dest.test"], "s", "b");
+    bad.options.from_name = Some("Ops\r\nBcc: r33@dest.test".into());
+    assert_cause(&send(&bad).unwrap_err(), Cause::Argument);
+    let mut bad = mail(&peer.user, SMTP_PASSWORD, &["r39@dest.test"], "s", "b");
+    bad.options.cc = vec!["r40@dest.test\r\nX: y".into()];
+    assert_cause(&send(&bad).unwrap_err(), Cause::Argument);
+    let bad = mail(&peer.user, SMTP_PASSWORD, &[], "s", "b");
+    assert_cause(&send(&bad).unwrap_err(), Cause::Argument);
     assert_eq!(peer.connections(), 0);
 }
 
 #[test]
-fn wrong_password_says_authentication_failed_without_the_password() {
+fn options_cc_bcc_reply_to_name_and_attachment_arrive() {
+    let peer = setup("options.test", Mode::Normal, true, |p| {
+        opts(TlsMode::Tls, Some(&p.ca_file), true)
+    });
+    let attachment =
+        std::env::temp_dir().join(format!("email_core_{}_report.csv", std::process::id()));
+    std::fs::write(&attachment, b"a,b\n1,2\n").unwrap();
+    let mut m = mail(
+        &peer.user,
+        SMTP_PASSWORD,
+        &["to@dest.test"],
+        "s",
+        "plain body",
+    );
+    m.options = EmailOptions {
+        cc: vec!["cc@dest.test".into()],
+        bcc: vec!["hidden@dest.test".into()],
+        attachments: vec![attachment.to_string_lossy().into_owned()],
+        content_type: ContentType::Plain,
+        from_name: Some("Ops".into()),
+        reply_to: Some("reply@dest.test".into()),
+        ..EmailOptions::default()
+    };
+    assert_ok(&send(&m).unwrap());
+    let got = &peer.wait_messages(1)[0];
+    assert_eq!(
+        got.rcpt_tos,
+        vec!["to@dest.test", "cc@dest.test", "hidden@dest.test"]
+    );
+    let data = String::from_utf8_lossy(&got.data);
+    assert!(!data.contains("hidden@dest.test"), "bcc visible: {data}");
+    assert!(data.contains("Cc: cc@dest.test"), "{data}");
+    assert!(data.contains("Reply-To: reply@dest.test"), "{data}");
+    assert!(data.contains("Ops"), "{data}");
+    assert!(data.contains("text/plain"), "{data}");
+    assert!(data.contains("report.csv"), "{data}");
+    assert_eq!(got.content_type.as_deref(), Some("multipart/mixed"));
+
+    // a missing attachment: a local file that cannot be read
+    m.options.attachments = vec!["/nonexistent/report.csv".into()];
+    let e = send(&m).unwrap_err();
+    assert_cause(&e, Cause::Io);
+    assert!(e.message().contains("/nonexistent/report.csv"), "{e}");
+    assert_eq!(peer.wait_messages(1).len(), 1);
+    let _ = std::fs::remove_file(attachment);
+}
+
+#[test]
+fn wrong_password_is_an_auth_error_without_the_password() {
     let peer = setup("auth.test", Mode::Normal, true, |p| {
         opts(TlsMode::Tls, Some(&p.ca_file), true)
     });
     let wrong = "Wr0ng-Passw0rd-XYZ";
     let e = send(&mail(&peer.user, wrong, &["r39@dest.test"], "s", "b")).unwrap_err();
+    assert_cause(&e, Cause::Auth);
+    // the server's answer is shown, the password is not
     let m = e.message();
-    assert!(
-        m.contains("authentication failed") && m.contains("535"),
-        "{m}"
-    );
+    assert!(m.contains("535"), "{m}");
     assert!(!m.contains(wrong), "{m}");
     assert!(!format!("{e:?}").contains(wrong));
     // The right password still works afterwards.
@@ -472,6 +590,8 @@ fn unknown_domain_says_to_call_email_smtp_config() {
         "b",
     ))
     .unwrap_err();
+    assert_cause(&e, Cause::Argument);
+    // the message says what to call
     let m = e.message();
     assert!(
         m.contains("nowhere-configured.test") && m.contains("emailSmtpConfig"),
@@ -493,12 +613,14 @@ fn connection_dropped_mid_data_is_an_error() {
         "b",
     ))
     .unwrap_err();
+    assert_cause(&e, Cause::Connect);
     assert!(
         e.message()
             .contains(&format!("127.0.0.1:{}", peer.tls_port)),
         "{e}"
     );
-    assert!(e.message().contains("closed the connection"), "{e}");
+    // the user learns the mail may not have been delivered
+    assert!(e.message().contains("not confirmed"), "{e}");
     assert!(started.elapsed() < Duration::from_secs(8), "{e}");
 }
 
@@ -517,12 +639,8 @@ fn connection_refused_is_a_clear_error() {
     .unwrap();
     let user = format!("alerts{}refused.test", '@');
     let e = send(&mail(&user, SMTP_PASSWORD, &[user.as_str()], "s", "b")).unwrap_err();
-    assert!(
-        e.message().contains(&format!(
-            "cannot connect to the SMTP server 127.0.0.1:{port}"
-        )),
-        "{e}"
-    );
+    assert_cause(&e, Cause::Connect);
+    assert!(e.message().contains(&format!("127.0.0.1:{port}")), "{e}");
 }
 
 #[test]
@@ -541,7 +659,12 @@ fn silent_server_times_out() {
     ))
     .unwrap_err();
     let took = started.elapsed();
-    assert!(e.message().contains("timed out after 700 ms"), "{e}");
+    assert_cause(&e, Cause::Timeout);
+    // the message gives the limit and the option that sets it
+    assert!(
+        e.message().contains("700 ms") && e.message().contains("'timeout'"),
+        "{e}"
+    );
     assert!(
         took >= Duration::from_millis(600) && took < Duration::from_secs(5),
         "{took:?}"
@@ -564,7 +687,8 @@ fn server_stalling_after_data_times_out() {
         "b",
     ))
     .unwrap_err();
-    assert!(e.message().contains("timed out after 800 ms"), "{e}");
+    assert_cause(&e, Cause::Timeout);
+    assert!(e.message().contains("800 ms"), "{e}");
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 

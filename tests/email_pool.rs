@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 
-use PluginHttpClient::core::email::{configure, send, Content, Mail, SmtpOptions, TlsMode};
+use PluginHttpClient::core::email::{
+    configure, send, Content, EmailAddress, EmailOptions, Mail, SmtpOptions, TlsMode,
+};
 
 struct Counts {
     connections: AtomicUsize,
@@ -68,13 +70,14 @@ fn a_pooled_connection_closed_by_the_server_is_replaced_without_a_duplicate() {
     configure("pool.test", "127.0.0.1", Some(port), Some(options)).unwrap();
     for i in 0..3 {
         let mail = Mail {
-            user_id: format!("bot{}pool.test", '@'),
+            from: EmailAddress::parse("userId", "bot@pool.test").unwrap(),
             password: "pw".into(),
-            recipients: vec![format!("ops{}x.test", '@')],
+            recipients: vec![EmailAddress::parse("recipient", "ops@x.test").unwrap()],
             content: Content::SubjectBody {
                 subject: format!("s{i}").into_bytes(),
                 body: b".leading dot\r\nbody".to_vec(),
             },
+            options: EmailOptions::default(),
         };
         let r = send(&mail).unwrap_or_else(|e| panic!("mail {i}: {e}"));
         assert_eq!(r.response_code, 250);

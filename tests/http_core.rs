@@ -2,14 +2,18 @@
 mod common;
 
 use common::http_peer::{self, HttpPeer, ProxyPeer};
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
-use PluginHttpClient::core::config::ConfigValue;
+use PluginHttpClient::core::config::{ConfigValue, FromConfig};
+use PluginHttpClient::core::error::{Cause, Error, Kind};
+use PluginHttpClient::core::http::header::HEADER_FORMAT_ERROR;
 use PluginHttpClient::core::http::*;
 
 fn req(method: Method, url: String) -> Request {
     Request {
         method,
-        url,
+        url: RequestUrl::new(&url).unwrap(),
         params: None,
         timeout_ms: 10_000,
         headers: Vec::new(),
@@ -37,6 +41,42 @@ fn temp_file(name: &str, content: &[u8]) -> String {
     let p = std::env::temp_dir().join(format!("http_core_{}_{name}", std::process::id()));
     std::fs::write(&p, content).unwrap();
     p.to_string_lossy().into_owned()
+}
+
+fn text(v: &str) -> ConfigValue {
+    ConfigValue::Str(v.as_bytes().to_vec())
+}
+
+fn int(v: i64) -> ConfigValue {
+    ConfigValue::Number {
+        long: v,
+        double: v as f64,
+        integral: true,
+    }
+}
+
+fn config(entries: &[(&str, ConfigValue)]) -> Result<HttpConfig, Error> {
+    let entries: Vec<(String, ConfigValue)> = entries
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    HttpConfig::from_entries("config", &entries)
+}
+
+fn header(name: &str, value: &str) -> Header {
+    Header::new(name, value).unwrap()
+}
+
+/// The failure's cause, with its message shown when the assertion fails.
+#[track_caller]
+fn assert_cause(e: &Error, cause: Cause) {
+    assert_eq!(e.cause(), cause, "{}", e.message());
+    let kind = if cause == Cause::Argument {
+        Kind::Argument
+    } else {
+        Kind::Runtime
+    };
+    assert_eq!(e.kind(), kind, "{}", e.message());
 }
 
 // ----- params ---------------------------------------------------------------------------
@@ -121,7 +161,7 @@ fn post_raw_body_verbatim_with_curl_default_content_type() {
     );
 
     // A user Content-Type wins, and is sent once.
-    r.headers = vec![("Content-Type".into(), "application/json".into())];
+    r.headers = vec![header("Content-Type", "application/json")];
     execute(&r).unwrap();
     let rec = peer.last_request().unwrap();
     assert_eq!(rec.header_all("content-type"), vec!["application/json"]);
@@ -167,12 +207,17 @@ fn put_raw_and_pairs() {
 fn request_headers_are_sent() {
     let peer = HttpPeer::start();
     let mut r = get(format!("{}/echo", peer.base_url()));
-    let (n, v) = parse_header_string(b"X-Token: abc:def").unwrap();
-    r.headers = vec![(n, v), ("X-Other".into(), "2".into())];
+    r.headers = vec![
+        Header::parse_line(b"X-Token: abc:def").unwrap(),
+        header("X-Other", "2"),
+        // an empty value is sent as an empty header (newer official builds do the same)
+        header("X-Empty", ""),
+    ];
     execute(&r).unwrap();
     let rec = peer.last_request().unwrap();
     assert_eq!(rec.header("x-token"), Some("abc:def"));
     assert_eq!(rec.header("x-other"), Some("2"));
+    assert_eq!(rec.header("x-empty"), Some(""));
     // official User-Agent by default
     assert_eq!(rec.header("user-agent"), Some("curl/7.47.0"));
     assert_eq!(rec.header("accept"), Some("*/*"));
@@ -180,46 +225,44 @@ fn request_headers_are_sent() {
 
 #[test]
 fn malformed_and_injecting_headers_are_refused() {
-    let fmt = "If the parameter 'header' is a STRING, it must be in the format of XXX:XXX.";
-    for bad in [&b"nocolon"[..], b":value", b"name:", b""] {
-        assert_eq!(parse_header_string(bad).unwrap_err().message(), fmt);
+    for bad in [&b"nocolon"[..], b":value", b"name:", b"name:   ", b""] {
+        let e = Header::parse_line(bad).unwrap_err();
+        assert_cause(&e, Cause::Argument);
+        // the official plugin's wording
+        assert_eq!(e.message(), HEADER_FORMAT_ERROR);
     }
-    assert_eq!(
-        validate_header("", "v").unwrap_err().message(),
-        "the key or value in dictionary can not be empty"
-    );
-    assert!(validate_header("X", "").is_err());
+    assert_cause(&Header::new("", "v").unwrap_err(), Cause::Argument);
+    // empty values are allowed, empty names are not
+    assert_eq!(Header::new("X", "").unwrap().value(), "");
     for (n, v) in [
         ("X", "a\r\nEvil: 1"),
         ("X", "a\nb"),
         ("X\r\nY", "1"),
         ("X", "a\0"),
+        ("Bad Name", "1"),
     ] {
-        let e = validate_header(n, v).unwrap_err();
-        assert!(e.message().contains("CR, LF or NUL"), "{}", e.message());
+        assert_cause(&Header::new(n, v).unwrap_err(), Cause::Argument);
     }
-    assert!(parse_header_string(b"X: a\r\nEvil: 1").is_err());
-
-    // execute re-validates dictionary headers: nothing reaches the server.
-    let peer = HttpPeer::start();
-    let mut r = get(format!("{}/echo", peer.base_url()));
-    r.headers = vec![("X".into(), "a\r\nEvil: 1".into())];
-    assert!(execute(&r).is_err());
-    assert!(peer.requests().is_empty());
+    let e = Header::parse_line(b"X: a\r\nEvil: 1").unwrap_err();
+    assert_cause(&e, Cause::Argument);
+    // the message says what is wrong
+    assert!(e.message().contains("CR, LF or NUL"), "{}", e.message());
 }
 
 #[test]
 fn user_agent_config_overrides() {
     let peer = HttpPeer::start();
     let mut r = get(format!("{}/echo", peer.base_url()));
-    r.config =
-        HttpConfig::from_entries(&[("userAgent".into(), ConfigValue::Str(b"my-agent/1".to_vec()))])
-            .unwrap();
+    r.config = config(&[("userAgent", text("my-agent/1"))]).unwrap();
     execute(&r).unwrap();
     assert_eq!(
         peer.last_request().unwrap().header("user-agent"),
         Some("my-agent/1")
     );
+    // a user agent that would inject a header is refused when the config is read
+    let e = config(&[("userAgent", text("a\r\nX-Evil: 1"))]).unwrap_err();
+    assert_cause(&e, Cause::Argument);
+    assert!(e.message().contains("userAgent"), "{}", e.message());
 }
 
 // ----- response ---------------------------------------------------------------------------
@@ -304,6 +347,8 @@ fn max_response_bytes_is_enforced() {
     let mut r = get(format!("{}/large/100000", peer.base_url()));
     r.config.max_response_bytes = 1000;
     let e = execute(&r).unwrap_err();
+    assert_cause(&e, Cause::Protocol);
+    // the message names the key to raise
     assert!(
         e.message().contains("maxResponseBytes=1000"),
         "{}",
@@ -314,7 +359,12 @@ fn max_response_bytes_is_enforced() {
     let mut r = get(format!("{}/chunked", peer.base_url()));
     r.config.max_response_bytes = 15;
     let e = execute(&r).unwrap_err();
-    assert!(e.message().contains("maxResponseBytes"), "{}", e.message());
+    assert_cause(&e, Cause::Protocol);
+    assert!(
+        e.message().contains("maxResponseBytes=15"),
+        "{}",
+        e.message()
+    );
 
     // exactly at the limit is fine; 0 = unlimited
     let mut r = get(format!("{}/large/1000", peer.base_url()));
@@ -334,8 +384,14 @@ fn timeout_says_timeout() {
     let t = Instant::now();
     let e = execute(&r).unwrap_err();
     assert!(t.elapsed() < Duration::from_secs(5));
-    assert!(e.message().starts_with("timeout"), "{}", e.message());
+    assert_cause(&e, Cause::Timeout);
+    // the message gives the limit and the phase
     assert!(e.message().contains("300 ms"), "{}", e.message());
+    assert!(
+        e.message().contains("before the response arrived"),
+        "{}",
+        e.message()
+    );
 
     // the limit covers the body too
     let mut r = get(format!("{}/stall-body", peer.base_url()));
@@ -343,8 +399,12 @@ fn timeout_says_timeout() {
     let t = Instant::now();
     let e = execute(&r).unwrap_err();
     assert!(t.elapsed() < Duration::from_secs(5));
-    assert!(e.message().starts_with("timeout"), "{}", e.message());
-    assert!(e.message().contains("response body"), "{}", e.message());
+    assert_cause(&e, Cause::Timeout);
+    assert!(
+        e.message().contains("while reading the response body"),
+        "{}",
+        e.message()
+    );
 
     // slow but within the limit
     let mut r = get(format!("{}/slow/100", peer.base_url()));
@@ -356,12 +416,13 @@ fn timeout_says_timeout() {
 fn connection_refused_says_so() {
     let port = http_peer::closed_port();
     let e = execute(&get(format!("http://127.0.0.1:{port}/x"))).unwrap_err();
+    assert_cause(&e, Cause::Connect);
+    // the message names the peer
     assert!(
-        e.message().contains("connection refused"),
+        e.message().contains(&format!("127.0.0.1:{port}")),
         "{}",
         e.message()
     );
-    assert!(e.message().contains(&format!("127.0.0.1:{port}")));
 }
 
 #[test]
@@ -369,18 +430,25 @@ fn unknown_host_says_so() {
     // A 70-character label: the system resolver refuses it without sending a DNS query.
     let host = format!("{}.invalid", "n".repeat(70));
     let e = execute(&get(format!("http://{host}/x"))).unwrap_err();
-    assert!(e.message().contains("unknown host"), "{}", e.message());
-    assert!(e.message().contains(&host));
+    assert_cause(&e, Cause::Dns);
+    assert!(e.message().contains(&host), "{}", e.message());
 }
 
 #[test]
 fn invalid_url_and_scheme() {
-    assert!(execute(&get("http://".into())).is_err());
+    assert_cause(
+        &execute(&get("http://".into())).unwrap_err(),
+        Cause::Argument,
+    );
     let e = execute(&get("ftp://127.0.0.1/x".into())).unwrap_err();
-    assert!(
-        e.message().contains("unsupported URL scheme"),
-        "{}",
-        e.message()
+    assert_cause(&e, Cause::Argument);
+    assert!(e.message().contains("'ftp'"), "{}", e.message());
+    for bad in ["", "   ", "http://h/\r\nX: 1", "http://h/\0"] {
+        assert_cause(&RequestUrl::new(bad).unwrap_err(), Cause::Argument);
+    }
+    assert_eq!(
+        RequestUrl::new("localhost:8900/x").unwrap().as_str(),
+        "http://localhost:8900/x"
     );
 }
 
@@ -390,8 +458,9 @@ fn invalid_url_and_scheme() {
 fn https_self_signed_rejected_by_default_with_both_ways_out() {
     let peer = HttpPeer::start();
     let e = execute(&get(format!("{}/echo", peer.https_base_url()))).unwrap_err();
+    assert_cause(&e, Cause::Tls);
+    // the message gives both ways out
     let m = e.message();
-    assert!(m.contains("TLS certificate verification failed"), "{m}");
     assert!(m.contains("verifySSL=false") && m.contains("caFile"), "{m}");
     assert!(peer.requests().is_empty());
 }
@@ -412,9 +481,7 @@ fn https_verify_off_and_ca_file() {
 
     let ca = temp_file("ca.pem", peer.ca_pem().as_bytes());
     let mut r = get(format!("{}/echo?x=1", peer.https_base_url()));
-    r.config =
-        HttpConfig::from_entries(&[("caFile".into(), ConfigValue::Str(ca.clone().into_bytes()))])
-            .unwrap();
+    r.config = config(&[("caFile", text(&ca))]).unwrap();
     r.params = Some(Params::Raw(b"y=2".to_vec()));
     let resp = execute(&r).unwrap();
     assert_eq!(resp.status, 200);
@@ -423,17 +490,25 @@ fn https_verify_off_and_ca_file() {
     assert_eq!(rec.query(), "x=1&y=2");
     // also by host name
     let mut r2 = r.clone();
-    r2.url = format!(
-        "https://localhost:{}/echo",
-        peer.https_base_url().rsplit(':').next().unwrap()
-    );
+    r2.url = RequestUrl::new(&format!("https://localhost:{}/echo", peer.https_port())).unwrap();
     assert_eq!(execute(&r2).unwrap().status, 200);
     let _ = std::fs::remove_file(ca);
 
     let mut r = get(format!("{}/echo", peer.https_base_url()));
     r.config.ca_file = Some("/nonexistent/ca.pem".into());
     let e = execute(&r).unwrap_err();
-    assert!(e.message().contains("caFile"), "{}", e.message());
+    assert_cause(&e, Cause::Io);
+    // the message names the file
+    assert!(
+        e.message().contains("caFile '/nonexistent/ca.pem'"),
+        "{}",
+        e.message()
+    );
+    // a file without a certificate
+    let empty = temp_file("empty_ca.pem", b"not a certificate\n");
+    r.config.ca_file = Some(empty.clone());
+    assert_cause(&execute(&r).unwrap_err(), Cause::Argument);
+    let _ = std::fs::remove_file(empty);
 
     // One thread, configurations in turn: each call gets its own configuration's client
     // (the thread's last-used client is reused only for an equal configuration).
@@ -442,12 +517,222 @@ fn https_verify_off_and_ca_file() {
     let strict = get(format!("{}/echo", peer.https_base_url()));
     for _ in 0..2 {
         assert_eq!(execute(&off).unwrap().status, 200);
-        let e = execute(&strict).unwrap_err();
+        assert_cause(&execute(&strict).unwrap_err(), Cause::Tls);
+    }
+}
+
+// ----- TLS: certificates pinned by caFile ---------------------------------------------------
+
+/// A fresh, empty directory for one test's files.
+fn test_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("http_core_{}_{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A self-signed certificate as users make it with the `openssl` CLI.
+struct OpensslCert {
+    /// Path of cert.pem (what a user passes as caFile).
+    path: String,
+    pem: String,
+    key: String,
+    /// `openssl x509 -noout -text` of it.
+    text: String,
+}
+
+/// `openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 30
+/// -subj SUBJECT EXTRA...` in `dir`.
+fn openssl_self_signed(dir: &Path, subject: &str, extra: &[&str]) -> OpensslCert {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect(
+                "these tests need the openssl command-line tool (Debian: apt-get install openssl)",
+            );
         assert!(
-            e.message().contains("TLS certificate verification failed"),
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let mut args = vec![
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "cert.pem",
+        "-days", "30", "-subj", subject,
+    ];
+    args.extend_from_slice(extra);
+    run(&args);
+    let text = run(&["x509", "-in", "cert.pem", "-noout", "-text"]);
+    OpensslCert {
+        path: dir.join("cert.pem").to_string_lossy().into_owned(),
+        pem: std::fs::read_to_string(dir.join("cert.pem")).unwrap(),
+        key: std::fs::read_to_string(dir.join("key.pem")).unwrap(),
+        text,
+    }
+}
+
+/// A GET of `https://HOST:PORT/echo` with `ca_file`.
+fn https_get(host: &str, peer: &HttpPeer, ca_file: Option<&str>) -> Request {
+    let mut r = get(format!("https://{host}:{}/echo", peer.https_port()));
+    r.config.ca_file = ca_file.map(str::to_string);
+    r
+}
+
+#[test]
+fn tls_openssl_self_signed_pinned_by_common_name() {
+    let dir = test_dir("pin_cn");
+    let cert = openssl_self_signed(&dir, "/CN=localhost", &[]);
+    // What OpenSSL 3 makes by default: a CA certificate without subjectAltName, which
+    // webpki refuses as a server's certificate (CaUsedAsEndEntity).
+    assert!(cert.text.contains("CA:TRUE"), "{}", cert.text);
+    assert!(
+        !cert.text.contains("Subject Alternative Name"),
+        "{}",
+        cert.text
+    );
+    let peer = HttpPeer::start_with_pem(&cert.pem, &cert.key);
+
+    let resp = execute(&https_get("localhost", &peer, Some(&cert.path))).unwrap();
+    assert_eq!(resp.status, 200);
+    let rec = peer.last_request().unwrap();
+    assert!(rec.tls);
+    assert_eq!(rec.path(), "/echo");
+
+    // Its common name is a host name: the same server reached as 127.0.0.1 is not named.
+    let e = execute(&https_get("127.0.0.1", &peer, Some(&cert.path))).unwrap_err();
+    assert_cause(&e, Cause::Tls);
+    assert_eq!(peer.requests().len(), 1);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn tls_openssl_self_signed_pinned_by_ip_subject_alt_name() {
+    let dir = test_dir("pin_san");
+    let cert = openssl_self_signed(
+        &dir,
+        "/CN=localhost",
+        &["-addext", "subjectAltName=IP:127.0.0.1"],
+    );
+    assert!(cert.text.contains("CA:TRUE"), "{}", cert.text);
+    assert!(cert.text.contains("IP Address:127.0.0.1"), "{}", cert.text);
+    let peer = HttpPeer::start_with_pem(&cert.pem, &cert.key);
+
+    let resp = execute(&https_get("127.0.0.1", &peer, Some(&cert.path))).unwrap();
+    assert_eq!(resp.status, 200);
+    assert!(peer.last_request().unwrap().tls);
+
+    // With a subjectAltName, the common name no longer counts (as in OpenSSL and webpki).
+    let e = execute(&https_get("localhost", &peer, Some(&cert.path))).unwrap_err();
+    assert_cause(&e, Cause::Tls);
+    assert_eq!(peer.requests().len(), 1);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn tls_openssl_self_signed_refused_without_ca_file() {
+    let dir = test_dir("pin_none");
+    let cert = openssl_self_signed(
+        &dir,
+        "/CN=localhost",
+        &["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+    );
+    let peer = HttpPeer::start_with_pem(&cert.pem, &cert.key);
+    for host in ["localhost", "127.0.0.1"] {
+        let e = execute(&https_get(host, &peer, None)).unwrap_err();
+        assert_cause(&e, Cause::Tls);
+        // the message gives both ways out
+        assert!(
+            e.message().contains("caFile") && e.message().contains("verifySSL=false"),
             "{}",
             e.message()
         );
+    }
+    assert!(peer.requests().is_empty());
+    // verifySSL=false is the other way out
+    let mut r = https_get("127.0.0.1", &peer, None);
+    r.config.verify_ssl = false;
+    assert_eq!(execute(&r).unwrap().status, 200);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn tls_pinned_certificate_must_name_the_host_and_be_the_one_presented() {
+    let dir = test_dir("pin_other");
+    let other = openssl_self_signed(&dir, "/CN=other.test", &[]);
+    let peer = HttpPeer::start_with_pem(&other.pem, &other.key);
+    // pinned, but it names other.test, not localhost
+    let e = execute(&https_get("localhost", &peer, Some(&other.path))).unwrap_err();
+    assert_cause(&e, Cause::Tls);
+
+    // a certificate for localhost in caFile, but not the one the server presents (same
+    // subject, another key)
+    let dir2 = test_dir("pin_other2");
+    let served = openssl_self_signed(&dir2, "/CN=localhost", &[]);
+    let pinned = openssl_self_signed(&dir, "/CN=localhost", &[]);
+    let peer = HttpPeer::start_with_pem(&served.pem, &served.key);
+    let e = execute(&https_get("localhost", &peer, Some(&pinned.path))).unwrap_err();
+    assert_cause(&e, Cause::Tls);
+    assert!(peer.requests().is_empty());
+    // the right one is accepted
+    assert_eq!(
+        execute(&https_get("localhost", &peer, Some(&served.path)))
+            .unwrap()
+            .status,
+        200
+    );
+    let _ = std::fs::remove_dir_all(dir);
+    let _ = std::fs::remove_dir_all(dir2);
+}
+
+#[test]
+fn tls_pinned_certificate_must_be_valid_now() {
+    // A self-signed CA:TRUE certificate for localhost that expired in 2001.
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "localhost");
+    params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2001, 1, 1);
+    let cert = params.self_signed(&key).unwrap();
+    let peer = HttpPeer::start_with_pem(&cert.pem(), &key.serialize_pem());
+    let ca = temp_file("expired.pem", cert.pem().as_bytes());
+    let e = execute(&https_get("localhost", &peer, Some(&ca))).unwrap_err();
+    assert_cause(&e, Cause::Tls);
+    assert!(peer.requests().is_empty());
+    let _ = std::fs::remove_file(ca);
+}
+
+#[test]
+fn tls_rcgen_ca_and_leaf_still_verified() {
+    let peer = HttpPeer::start();
+    // the CA that signed the server's leaf (SANs localhost, 127.0.0.1)
+    let ca = temp_file("rcgen_ca.pem", peer.ca_pem().as_bytes());
+    for host in ["127.0.0.1", "localhost"] {
+        assert_eq!(
+            execute(&https_get(host, &peer, Some(&ca))).unwrap().status,
+            200
+        );
+    }
+    // the leaf itself, pinned
+    let leaf = temp_file("rcgen_leaf.pem", peer.cert_pem().as_bytes());
+    assert_eq!(
+        execute(&https_get("127.0.0.1", &peer, Some(&leaf)))
+            .unwrap()
+            .status,
+        200
+    );
+    // another CA: refused
+    let stranger = HttpPeer::start();
+    let other_ca = temp_file("rcgen_other_ca.pem", stranger.ca_pem().as_bytes());
+    let e = execute(&https_get("127.0.0.1", &peer, Some(&other_ca))).unwrap_err();
+    assert_cause(&e, Cause::Tls);
+    for f in [ca, leaf, other_ca] {
+        let _ = std::fs::remove_file(f);
     }
 }
 
@@ -458,17 +743,11 @@ fn proxy_with_basic_auth() {
     let peer = HttpPeer::start();
     let proxy = ProxyPeer::start("alice", "s3cret-pw");
     let mut r = get(format!("{}/echo?via=proxy", peer.base_url()));
-    r.config = HttpConfig::from_entries(&[
+    r.config = config(&[
         // without scheme, as the official README writes it
-        (
-            "proxy".into(),
-            ConfigValue::Str(proxy.addr().to_string().into_bytes()),
-        ),
-        ("proxy_username".into(), ConfigValue::Str(b"alice".to_vec())),
-        (
-            "proxy_password".into(),
-            ConfigValue::Str(b"s3cret-pw".to_vec()),
-        ),
+        ("proxy", text(&proxy.addr().to_string())),
+        ("proxy_username", text("alice")),
+        ("proxy_password", text("s3cret-pw")),
     ])
     .unwrap();
     let resp = execute(&r).unwrap();
@@ -494,7 +773,7 @@ fn proxy_with_basic_auth() {
     let mut r = r.clone();
     r.config.proxy_password = Some("s3cret-pw".into());
     r.config.ca_file = Some(ca.clone());
-    r.url = format!("{}/echo", peer.https_base_url());
+    r.url = RequestUrl::new(&format!("{}/echo", peer.https_base_url())).unwrap();
     assert_eq!(execute(&r).unwrap().status, 200);
     assert_eq!(proxy.requests().last().unwrap().method, "CONNECT");
     let _ = std::fs::remove_file(ca);
@@ -509,7 +788,8 @@ fn proxy_password_never_in_messages() {
     r.config.proxy_password = Some("TopSecret99".into());
     let e = execute(&r).unwrap_err();
     assert!(!e.message().contains("TopSecret99"), "{}", e.message());
-    assert!(e.message().contains("refused"), "{}", e.message());
+    assert_cause(&e, Cause::Connect);
+    assert!(e.message().contains("through the proxy"), "{}", e.message());
 
     r.config.proxy = Some("http://bob:TopSecret99@127.0.0.1:1".into());
     r.config.proxy_password = None;
@@ -529,8 +809,7 @@ fn redirects_off_by_default_on_with_config() {
     assert_eq!(peer.requests().len(), 1);
 
     let mut r = get(format!("{}/redirect", peer.base_url()));
-    r.config =
-        HttpConfig::from_entries(&[("followRedirects".into(), ConfigValue::Bool(true))]).unwrap();
+    r.config = config(&[("followRedirects", ConfigValue::Bool(true))]).unwrap();
     let resp = execute(&r).unwrap();
     assert_eq!(resp.status, 200);
     assert_eq!(
@@ -542,7 +821,12 @@ fn redirects_off_by_default_on_with_config() {
     r.config.follow_redirects = true;
     r.config.max_redirects = Some(3);
     let e = execute(&r).unwrap_err();
-    assert!(e.message().contains("redirect"), "{}", e.message());
+    assert_cause(&e, Cause::Protocol);
+    assert!(
+        e.message().contains("too many redirects"),
+        "{}",
+        e.message()
+    );
 }
 
 // ----- config -------------------------------------------------------------------------------
@@ -550,54 +834,96 @@ fn redirects_off_by_default_on_with_config() {
 #[test]
 fn config_parsing() {
     let d = HttpConfig::default();
-    assert!(d.verify_ssl && d.decompress && !d.follow_redirects);
+    assert!(d.verify_ssl && d.decompress && !d.follow_redirects && !d.json);
     assert_eq!(d.max_response_bytes, 256 * 1024 * 1024);
-    assert_eq!(HttpConfig::from_entries(&[]).unwrap(), d);
+    assert_eq!(config(&[]).unwrap(), d);
 
-    let e =
-        HttpConfig::from_entries(&[("verifySsl".into(), ConfigValue::Bool(false))]).unwrap_err();
-    assert!(e.message().contains("verifySsl"), "{}", e.message());
-    for k in HttpConfig::KEYS {
+    let e = config(&[("verifySsl", ConfigValue::Bool(false))]).unwrap_err();
+    assert_cause(&e, Cause::Argument);
+    // the message names the unknown key and lists the known ones
+    assert!(
+        e.message()
+            .starts_with("config: unknown key 'verifySsl'; known keys: "),
+        "{}",
+        e.message()
+    );
+    let keys = HttpConfig::keys();
+    assert!(
+        keys.contains(&"verifySSL") && keys.contains(&"json"),
+        "{keys:?}"
+    );
+    for k in keys {
         assert!(e.message().contains(k), "{}", e.message());
     }
 
-    let e = HttpConfig::from_entries(&[("verifySSL".into(), ConfigValue::Str(b"no".to_vec()))])
-        .unwrap_err();
+    let e = config(&[("verifySSL", text("no"))]).unwrap_err();
+    assert_cause(&e, Cause::Argument);
+    assert_eq!(
+        e.message(),
+        "config 'verifySSL' must be a BOOL scalar, but got STRING"
+    );
+    let e = config(&[("proxy", int(1))]).unwrap_err();
+    assert_cause(&e, Cause::Argument);
     assert!(
-        e.message().contains("verifySSL") && e.message().contains("BOOL"),
+        e.message().contains("'proxy'") && e.message().contains("STRING"),
         "{}",
         e.message()
     );
-    let e = HttpConfig::from_entries(&[("proxy".into(), ConfigValue::Int(1))]).unwrap_err();
-    assert!(
-        e.message().contains("proxy") && e.message().contains("STRING"),
-        "{}",
-        e.message()
-    );
-    let e = HttpConfig::from_entries(&[(
-        "maxResponseBytes".into(),
-        ConfigValue::Other("INT VECTOR".into()),
-    )])
-    .unwrap_err();
+    let e = config(&[("maxResponseBytes", ConfigValue::Other("INT VECTOR".into()))]).unwrap_err();
+    assert_cause(&e, Cause::Argument);
     assert!(e.message().contains("INT VECTOR"), "{}", e.message());
-    assert!(HttpConfig::from_entries(&[("connectTimeout".into(), ConfigValue::Int(-1))]).is_err());
+    assert_cause(
+        &config(&[("connectTimeout", int(-1))]).unwrap_err(),
+        Cause::Argument,
+    );
 
-    let c = HttpConfig::from_entries(&[
-        ("proxy".into(), ConfigValue::Null),
-        ("proxy_password".into(), ConfigValue::Str(Vec::new())),
-        ("verifySSL".into(), ConfigValue::Bool(false)),
-        ("connectTimeout".into(), ConfigValue::Int(1500)),
-        ("maxRedirects".into(), ConfigValue::Int(5)),
-        ("maxResponseBytes".into(), ConfigValue::Int(0)),
-        ("decompress".into(), ConfigValue::Bool(false)),
+    let c = config(&[
+        ("proxy", ConfigValue::Null),
+        ("proxy_password", ConfigValue::Str(Vec::new())),
+        ("verifySSL", ConfigValue::Bool(false)),
+        ("connectTimeout", int(1500)),
+        ("maxRedirects", int(5)),
+        ("maxResponseBytes", int(0)),
+        ("decompress", ConfigValue::Bool(false)),
+        ("json", ConfigValue::Bool(true)),
     ])
     .unwrap();
     assert_eq!(c.proxy, None);
     assert_eq!(c.proxy_password, None);
-    assert!(!c.verify_ssl && !c.decompress);
+    assert!(!c.verify_ssl && !c.decompress && c.json);
     assert_eq!(c.connect_timeout_ms, Some(1500));
     assert_eq!(c.max_redirects, Some(5));
     assert_eq!(c.max_response_bytes, 0);
+    // a floating-point number is read as the server's getLong() would
+    let c = config(&[(
+        "connectTimeout",
+        ConfigValue::Number {
+            long: 1001,
+            double: 1000.5,
+            integral: false,
+        },
+    )])
+    .unwrap();
+    assert_eq!(c.connect_timeout_ms, Some(1001));
+}
+
+#[test]
+fn json_config_sends_json() {
+    let peer = HttpPeer::start();
+    let mut r = req(Method::Post, format!("{}/echo", peer.base_url()));
+    r.config = config(&[("json", ConfigValue::Bool(true))]).unwrap();
+    r.params = Some(Params::Raw(br#"{"a":1}"#.to_vec()));
+    execute(&r).unwrap();
+    let rec = peer.last_request().unwrap();
+    assert_eq!(rec.body, br#"{"a":1}"#);
+    assert_eq!(rec.header_all("content-type"), vec!["application/json"]);
+
+    let mut r = req(Method::Put, format!("{}/echo", peer.base_url()));
+    r.params = Some(Params::Json(br#"{"b":[1,2]}"#.to_vec()));
+    execute(&r).unwrap();
+    let rec = peer.last_request().unwrap();
+    assert_eq!(rec.body, br#"{"b":[1,2]}"#);
+    assert_eq!(rec.header_all("content-type"), vec!["application/json"]);
 }
 
 // ----- pooling ------------------------------------------------------------------------------
@@ -652,7 +978,7 @@ fn failure_messages_read_well() {
         get("http://no-such-host.invalid/x?key=SECRETKEY".into()),
     ];
     for r in &cases {
-        let m = execute(r).unwrap_err().message().to_string();
+        let m = execute(r).unwrap_err().message();
         eprintln!("{m}");
         assert!(!m.contains("SECRETKEY"), "{m}");
     }

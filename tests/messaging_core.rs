@@ -3,16 +3,54 @@ mod common;
 
 use common::platform_emulator::*;
 use std::sync::{Arc, Barrier};
-use std::time::Duration;
-use PluginHttpClient::core::config::ConfigValue;
+use std::time::{Duration, Instant};
+use PluginHttpClient::core::config::{ConfigValue, FromConfig};
+use PluginHttpClient::core::delivery::pacing::RateLimit;
+use PluginHttpClient::core::error::{Cause, Error, Kind};
+use PluginHttpClient::core::http::Method;
 use PluginHttpClient::core::messaging::*;
 
+fn text(v: &str) -> ConfigValue {
+    ConfigValue::Str(v.as_bytes().to_vec())
+}
+
+fn int(v: i64) -> ConfigValue {
+    ConfigValue::Number {
+        long: v,
+        double: v as f64,
+        integral: true,
+    }
+}
+
+fn config(entries: &[(&str, ConfigValue)]) -> Result<MessagingConfig, Error> {
+    let entries: Vec<(String, ConfigValue)> = entries
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    MessagingConfig::from_entries("config", &entries)
+}
+
 fn cfg(emu: &PlatformEmulator) -> MessagingConfig {
-    MessagingConfig::from_entries(&[(
-        "baseUrl".to_string(),
-        ConfigValue::Str(emu.base_url().into_bytes()),
-    )])
-    .unwrap()
+    config(&[("baseUrl", text(&emu.base_url()))]).unwrap()
+}
+
+/// [`cfg`] without the robots' client-side pacing (for tests that are not about it).
+fn robot_cfg(emu: &PlatformEmulator) -> MessagingConfig {
+    let mut c = cfg(emu);
+    c.rate_limit = Some(RateLimit::none());
+    c
+}
+
+/// The failure's cause (and kind), with its message shown when the assertion fails.
+#[track_caller]
+fn assert_cause(e: &Error, cause: Cause) {
+    assert_eq!(e.cause(), cause, "{}", e.message());
+    let kind = if cause == Cause::Argument {
+        Kind::Argument
+    } else {
+        Kind::Runtime
+    };
+    assert_eq!(e.kind(), kind, "{}", e.message());
 }
 
 fn wecom(emu: &PlatformEmulator, api: &str, body: &str) -> Answer {
@@ -51,29 +89,72 @@ fn assert_clean(emu: &PlatformEmulator, msg: &str) {
 
 #[test]
 fn config_parsing() {
-    let c = MessagingConfig::from_entries(&[]).unwrap();
+    let c = config(&[]).unwrap();
     assert_eq!(c.timeout_ms, 5000);
-    assert!(c.base_url.is_none());
-    let c = MessagingConfig::from_entries(&[
-        (
-            "baseUrl".into(),
-            ConfigValue::Str(b"http://gw.local:8080/".to_vec()),
-        ),
-        ("timeout".into(), ConfigValue::Int(1500)),
-        ("verifySSL".into(), ConfigValue::Bool(false)),
+    assert!(c.base_url.is_none() && !c.asynchronous);
+    assert_eq!(
+        (c.retries, c.rate_limit.clone(), c.method),
+        (None, None, None)
+    );
+    let c = config(&[
+        ("baseUrl", text("http://gw.local:8080/")),
+        ("timeout", int(1500)),
+        ("verifySSL", ConfigValue::Bool(false)),
+        ("async", ConfigValue::Bool(true)),
+        ("retries", int(2)),
+        ("rateLimit", text("5/s, 100/min")),
+        ("method", text("get")),
     ])
     .unwrap();
     assert_eq!(c.base_url.as_deref(), Some("http://gw.local:8080"));
     assert_eq!(c.timeout_ms, 1500);
-    assert!(!c.http.verify_ssl);
-    let e = MessagingConfig::from_entries(&[("nope".into(), ConfigValue::Int(1))]).unwrap_err();
+    assert!(!c.http.verify_ssl && c.asynchronous);
+    assert_eq!(c.retries, Some(2));
+    assert_eq!(
+        c.rate_limit,
+        Some(RateLimit::parse("5/s, 100/min").unwrap())
+    );
+    assert_eq!(c.method, Some(Method::Get));
+    // a number is messages per minute, 0 no pacing
+    assert_eq!(
+        config(&[("rateLimit", int(30))]).unwrap().rate_limit,
+        Some(RateLimit::per_minute(30))
+    );
+    assert_eq!(
+        config(&[("rateLimit", int(0))]).unwrap().rate_limit,
+        Some(RateLimit::none())
+    );
+
+    let e = config(&[("nope", int(1))]).unwrap_err();
+    assert_cause(&e, Cause::Argument);
+    // the message names the key and lists the known ones
     assert!(
-        e.message().contains("nope") && e.message().contains("baseUrl"),
+        e.message()
+            .starts_with("config: unknown key 'nope'; known keys: "),
         "{e}"
     );
-    let e = MessagingConfig::from_entries(&[("timeout".into(), ConfigValue::Str(b"x".to_vec()))])
-        .unwrap_err();
-    assert!(e.message().contains("timeout"), "{e}");
+    for k in MessagingConfig::keys() {
+        assert!(e.message().contains(k), "{e}");
+    }
+    for k in ["baseUrl", "rateLimit", "method", "caFile", "proxy"] {
+        assert!(MessagingConfig::keys().contains(&k), "{k}");
+    }
+    // the HTTP `json` key belongs to the HTTP functions only
+    assert_cause(
+        &config(&[("json", ConfigValue::Bool(true))]).unwrap_err(),
+        Cause::Argument,
+    );
+    for bad in [
+        ("timeout", text("x")),
+        ("baseUrl", text("ftp://gw")),
+        ("rateLimit", text("fast")),
+        ("rateLimit", ConfigValue::Bool(true)),
+        ("method", text("PATCH")),
+    ] {
+        let e = config(std::slice::from_ref(&bad)).unwrap_err();
+        assert_cause(&e, Cause::Argument);
+        assert!(e.message().contains(bad.0), "{e}");
+    }
     assert_eq!(RobotKind::parse("DingTalk"), Some(RobotKind::Dingtalk));
     assert_eq!(RobotKind::parse("feishu"), Some(RobotKind::Feishu));
     assert_eq!(RobotKind::parse("wecom"), Some(RobotKind::Wecom));
@@ -141,44 +222,59 @@ fn wecom_tutorial_workflow_and_token_reuse() {
 fn dingtalk_tutorial_workflow() {
     let emu = PlatformEmulator::start();
     let c = cfg(&emu);
-    let send = |api: &str, body: DingBody| {
-        dingtalk_send(DING_APP_KEY, DING_APP_SECRET, api, body, &c).unwrap()
+    let send = |api: &str, body: Option<Body>| {
+        dingtalk_send(DING_APP_KEY, DING_APP_SECRET, api, body.as_ref(), &c).unwrap()
     };
-    let a = send("department/list", DingBody::None);
+    // GET with a dictionary body: the query
+    let mut get = cfg(&emu);
+    get.method = Some(Method::Get);
+    let query = |api: &str, body: serde_json::Value| {
+        dingtalk_send(
+            DING_APP_KEY,
+            DING_APP_SECRET,
+            api,
+            Some(&Body::Json(body)),
+            &get,
+        )
+        .unwrap()
+    };
+    let a = send("department/list", None);
+    assert_eq!(emu.last("/department/list").unwrap().method, "GET");
     assert_eq!(a.errcode, 0);
     let v: serde_json::Value = serde_json::from_slice(&a.text).unwrap();
     let dept = v["department"][0]["id"].to_string();
     assert_eq!(dept, "123");
-    let a = send(
-        "user/getDeptMember",
-        DingBody::Query(vec![(b"deptId".to_vec(), dept.into_bytes())]),
-    );
+    let a = query("user/getDeptMember", serde_json::json!({ "deptId": dept }));
     assert_eq!(a.errcode, 0);
     let v: serde_json::Value = serde_json::from_slice(&a.text).unwrap();
     assert_eq!(v["userIds"], serde_json::json!(["1", "2"]));
-    let a = send(
-        "user/get",
-        DingBody::Query(vec![(b"userid".to_vec(), b"1".to_vec())]),
-    );
+    let a = query("user/get", serde_json::json!({"userid": "1"}));
     assert_eq!(field(&a, "name"), &Scalar::Str("user1".into()));
     assert_eq!(field(&a, "active"), &Scalar::Bool(true));
     let r = emu.last("/user/get").unwrap();
     assert_eq!(r.method, "GET");
     assert_eq!(r.param("userid").as_deref(), Some("1"));
 
+    // POST: a STRING of JSON, sent as given
     let a = send(
         "chat/create",
-        DingBody::Json(br#"{"name":"groupName","owner":"1","useridlist":["1","2"]}"#.to_vec()),
+        Some(Body::Text(
+            br#"{"name":"groupName","owner":"1","useridlist":["1","2"]}"#.to_vec(),
+        )),
     );
     assert_eq!(a.errcode, 0, "{a:?}");
     let Scalar::Str(chatid) = field(&a, "chatid").clone() else {
         panic!()
     };
     assert_eq!(field(&a, "conversationTag"), &Scalar::Long(2));
-    let body = format!(
-        r#"{{"chatid":"{chatid}","msg":{{"msgtype":"text","text":{{"content":"这是一条测试信息"}}}}}}"#
+    // POST: a dictionary, sent as JSON
+    let a = send(
+        "chat/send",
+        Some(Body::Json(serde_json::json!({
+            "chatid": chatid,
+            "msg": {"msgtype": "text", "text": {"content": "这是一条测试信息"}}
+        }))),
     );
-    let a = send("chat/send", DingBody::Json(body.into_bytes()));
     assert_eq!(a.errcode, 0);
     assert_eq!(
         a.fields,
@@ -187,7 +283,29 @@ fn dingtalk_tutorial_workflow() {
     let r = emu.last("/chat/send").unwrap();
     assert_eq!(r.method, "POST");
     assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.json()["msg"]["text"]["content"], "这是一条测试信息");
     assert_eq!(emu.gettoken_calls(Platform::Dingtalk), 1);
+
+    // GET takes a dictionary only; bodies must be JSON
+    let e = dingtalk_send(
+        DING_APP_KEY,
+        DING_APP_SECRET,
+        "user/get",
+        Some(&Body::Text(b"userid=1".to_vec())),
+        &get,
+    )
+    .unwrap_err();
+    assert_cause(&e, Cause::Argument);
+    let e = dingtalk_send(
+        DING_APP_KEY,
+        DING_APP_SECRET,
+        "chat/send",
+        Some(&Body::Text(b"{not json".to_vec())),
+        &c,
+    )
+    .unwrap_err();
+    assert_cause(&e, Cause::Argument);
+    assert_eq!(emu.calls("/chat/send"), 1);
     let g = emu.last("/gettoken").unwrap();
     assert_eq!(g.param("appkey").as_deref(), Some(DING_APP_KEY));
 }
@@ -254,15 +372,7 @@ fn stale_token_refreshed_and_call_retried_once() {
 
     // DingTalk too.
     let c = cfg(&emu);
-    let d = || {
-        dingtalk_send(
-            DING_APP_KEY,
-            DING_APP_SECRET,
-            "department/list",
-            DingBody::None,
-            &c,
-        )
-    };
+    let d = || dingtalk_send(DING_APP_KEY, DING_APP_SECRET, "department/list", None, &c);
     assert_eq!(d().unwrap().errcode, 0);
     emu.revoke_all_tokens();
     assert_eq!(d().unwrap().errcode, 0);
@@ -287,32 +397,49 @@ fn gettoken_failures_are_errors_without_secrets() {
     let emu = PlatformEmulator::start();
     let c = cfg(&emu);
     let e = wecom_send(WECOM_CORP_ID, "wrong-secret-123", "message/send", b"{}", &c).unwrap_err();
+    assert_cause(&e, Cause::Auth);
+    // the platform's answer is shown, the secret is not
     assert!(
         e.message().contains("40001") && e.message().contains("invalid credential"),
         "{e}"
     );
     assert!(!e.message().contains("wrong-secret-123"), "{e}");
-    let e = dingtalk_send(
-        DING_APP_KEY,
-        "bad-ding-secret",
-        "chat/send",
-        DingBody::None,
-        &c,
-    )
-    .unwrap_err();
+    // refused credentials are not retried
+    assert_eq!(emu.gettoken_calls(Platform::Wecom), 1);
+    let e = dingtalk_send(DING_APP_KEY, "bad-ding-secret", "chat/send", None, &c).unwrap_err();
+    assert_cause(&e, Cause::Auth);
     assert!(e.message().contains("40089"), "{e}");
     assert!(!e.message().contains("bad-ding-secret"), "{e}");
-    // Rate limit: the platform's 45009 is reported (2 gettoken calls so far).
+    assert_eq!(emu.gettoken_calls(Platform::Dingtalk), 1);
+    // Rate limit: the platform's 45009 is reported (2 gettoken calls so far), after the
+    // one retry of a synchronous call.
     emu.set_rate_limit(2, Duration::from_secs(60));
     let e = wecom_send(WECOM_CORP_ID, "wrong-secret-456", "message/send", b"{}", &c).unwrap_err();
+    assert_cause(&e, Cause::RateLimited);
     assert!(
         e.message().contains("45009") && e.message().contains("api freq out of limit"),
         "{e}"
     );
-    assert_clean(&emu, e.message());
-    // Empty credentials: errors before any request.
-    assert!(wecom_send("", "s", "message/send", b"{}", &c).is_err());
-    assert!(wecom_send("id", "s", "", b"{}", &c).is_err());
+    assert_clean(&emu, &e.message());
+    assert_eq!(emu.gettoken_calls(Platform::Wecom), 3);
+    // Empty credentials or api: errors before any request.
+    assert_cause(
+        &wecom_send("", "s", "message/send", b"{}", &c).unwrap_err(),
+        Cause::Argument,
+    );
+    assert_cause(
+        &wecom_send("id", "", "message/send", b"{}", &c).unwrap_err(),
+        Cause::Argument,
+    );
+    assert_cause(
+        &wecom_send("id", "s", "", b"{}", &c).unwrap_err(),
+        Cause::Argument,
+    );
+    assert_cause(
+        &wecom_send("id", "s", "message/send?x=1", b"{}", &c).unwrap_err(),
+        Cause::Argument,
+    );
+    assert_eq!(emu.gettoken_calls(Platform::Wecom), 3);
 }
 
 #[test]
@@ -326,35 +453,25 @@ fn non_json_and_transport_failures_are_errors_without_secrets() {
         &cfg(&emu),
     )
     .unwrap_err();
-    assert!(
-        e.message().contains("not a JSON object") && e.message().contains("502"),
-        "{e}"
-    );
-    assert_clean(&emu, e.message());
+    assert_cause(&e, Cause::HttpStatus(502));
+    assert_clean(&emu, &e.message());
+    // a 5xx is transient: retried once
+    assert_eq!(emu.calls("/cgi-bin/not_json"), 2);
 
     // A closed port: transport failure.
     let closed = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let c = MessagingConfig::from_entries(&[
-        (
-            "baseUrl".into(),
-            ConfigValue::Str(format!("http://127.0.0.1:{closed}").into_bytes()),
-        ),
-        ("timeout".into(), ConfigValue::Int(2000)),
+    let c = config(&[
+        ("baseUrl", text(&format!("http://127.0.0.1:{closed}"))),
+        ("timeout", int(2000)),
+        ("rateLimit", int(0)),
     ])
     .unwrap();
     for e in [
         wecom_send(WECOM_CORP_ID, WECOM_CORP_SECRET, "message/send", b"{}", &c).unwrap_err(),
-        dingtalk_send(
-            DING_APP_KEY,
-            DING_APP_SECRET,
-            "chat/send",
-            DingBody::None,
-            &c,
-        )
-        .unwrap_err(),
+        dingtalk_send(DING_APP_KEY, DING_APP_SECRET, "chat/send", None, &c).unwrap_err(),
         robot_send(RobotKind::Wecom, WECOM_ROBOT_KEY, b"hi", None, &c).unwrap_err(),
         robot_send(
             RobotKind::Dingtalk,
@@ -373,15 +490,16 @@ fn non_json_and_transport_failures_are_errors_without_secrets() {
         )
         .unwrap_err(),
     ] {
-        assert!(!e.message().is_empty());
-        assert_clean(&emu, e.message());
+        assert_cause(&e, Cause::Connect);
+        assert!(e.message().contains(&format!("127.0.0.1:{closed}")), "{e}");
+        assert_clean(&emu, &e.message());
     }
 }
 
 #[test]
 fn wecom_robot_by_url_and_bare_key() {
     let emu = PlatformEmulator::start();
-    let c = cfg(&emu);
+    let c = robot_cfg(&emu);
     let a = robot_send(
         RobotKind::Wecom,
         WECOM_ROBOT_KEY,
@@ -412,7 +530,7 @@ fn wecom_robot_by_url_and_bare_key() {
 #[test]
 fn dingtalk_robot_signature() {
     let emu = PlatformEmulator::start();
-    let c = cfg(&emu);
+    let c = robot_cfg(&emu);
     let url = format!("https://oapi.dingtalk.com/robot/send?access_token={DING_ROBOT_TOKEN}");
     let a = robot_send(
         RobotKind::Dingtalk,
@@ -433,13 +551,17 @@ fn dingtalk_robot_signature() {
     emu.set_ding_robot_signed(false);
     let a = robot_send(RobotKind::Dingtalk, &url, b"x", Some(""), &c).unwrap();
     assert_eq!(a.errcode, 0);
-    assert!(robot_send(RobotKind::Dingtalk, DING_ROBOT_TOKEN, b"x", None, &c).is_err());
+    // a DingTalk webhook is a URL
+    assert_cause(
+        &robot_send(RobotKind::Dingtalk, DING_ROBOT_TOKEN, b"x", None, &c).unwrap_err(),
+        Cause::Argument,
+    );
 }
 
 #[test]
 fn feishu_bot_signature() {
     let emu = PlatformEmulator::start();
-    let c = cfg(&emu);
+    let c = robot_cfg(&emu);
     let url = format!("https://open.feishu.cn/open-apis/bot/v2/hook/{FEISHU_HOOK_ID}");
     let a = robot_send(
         RobotKind::Feishu,
@@ -479,16 +601,64 @@ fn feishu_bot_signature() {
         &c,
     )
     .unwrap_err();
-    assert_clean(&emu, e.message());
+    assert_cause(&e, Cause::Argument);
+    assert_clean(&emu, &e.message());
 }
 
 #[test]
 fn robot_send_keeps_path_and_query_under_base_url() {
     let emu = PlatformEmulator::start();
-    let c = cfg(&emu);
+    let c = robot_cfg(&emu);
     let url = format!("https://oapi.dingtalk.com/robot/send?access_token={DING_ROBOT_TOKEN}");
     robot_send(RobotKind::Dingtalk, &url, b"x", Some(DING_ROBOT_SECRET), &c).unwrap();
     let r = emu.last("/robot/send").unwrap();
     assert_eq!(r.param("access_token").as_deref(), Some(DING_ROBOT_TOKEN));
     assert!(emu.requests().iter().all(|r| !r.path.contains("dingtalk")));
+}
+
+#[test]
+fn robots_are_paced_to_their_documented_limit() {
+    let emu = PlatformEmulator::start();
+    let c = cfg(&emu);
+    // WeCom robot: 20 messages per minute. The first 20 go at once; the 21st would wait
+    // about a minute, more than the call's timeout: refused at once, nothing sent.
+    let started = Instant::now();
+    for i in 0..20 {
+        let a = robot_send(
+            RobotKind::Wecom,
+            WECOM_ROBOT_KEY,
+            format!("n{i}").as_bytes(),
+            None,
+            &c,
+        )
+        .unwrap();
+        assert_eq!(a.errcode, 0);
+    }
+    let e = robot_send(RobotKind::Wecom, WECOM_ROBOT_KEY, b"n20", None, &c).unwrap_err();
+    assert_cause(&e, Cause::RateLimited);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(emu.calls("/cgi-bin/webhook/send"), 20);
+    // the message says how to get it sent, and shows no key
+    assert!(e.message().contains("async=true"), "{e}");
+    assert_clean(&emu, &e.message());
+
+    // config rateLimit replaces the documented limit: 2 per minute
+    let feishu = format!("https://open.feishu.cn/open-apis/bot/v2/hook/{FEISHU_HOOK_ID}");
+    let mut two = cfg(&emu);
+    two.rate_limit = Some(RateLimit::parse("2/min").unwrap());
+    for _ in 0..2 {
+        let a = robot_send(RobotKind::Feishu, &feishu, b"x", Some(FEISHU_SECRET), &two).unwrap();
+        assert_eq!(a.errcode, 0);
+    }
+    let e = robot_send(RobotKind::Feishu, &feishu, b"x", Some(FEISHU_SECRET), &two).unwrap_err();
+    assert_cause(&e, Cause::RateLimited);
+    let hook = format!("/open-apis/bot/v2/hook/{FEISHU_HOOK_ID}");
+    assert_eq!(emu.calls(&hook), 2);
+    // and none turns pacing off
+    let mut none = cfg(&emu);
+    none.rate_limit = Some(RateLimit::none());
+    for _ in 0..8 {
+        robot_send(RobotKind::Feishu, &feishu, b"x", Some(FEISHU_SECRET), &none).unwrap();
+    }
+    assert_eq!(emu.calls(&hook), 10);
 }

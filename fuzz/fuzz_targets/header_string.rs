@@ -1,12 +1,18 @@
-//! `headers` given as a "Name: value" STRING: never panics; whatever it accepts is a
-//! header that passes validation (no CR/LF/NUL can be smuggled into the request).
+//! `headers` given as a "Name: value" STRING: never panics, fails only with an argument
+//! error; whatever it accepts is a header that passes validation (no CR/LF/NUL can be
+//! smuggled into the request).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use PluginHttpClient::core::http::{parse_header_string, validate_header};
+use PluginHttpClient::core::http::Header;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok((name, value)) = parse_header_string(data) {
-        assert!(validate_header(&name, &value).is_ok(), "{name:?}: {value:?}");
-        assert!(!name.contains(['\r', '\n', '\0']) && !value.contains(['\r', '\n', '\0']));
+    match Header::parse_line(data) {
+        Ok(h) => {
+            let (name, value) = (h.name(), h.value());
+            assert_eq!(Header::new(name, value).as_ref(), Ok(&h));
+            assert!(!name.is_empty() && !value.is_empty());
+            assert!(!name.contains(['\r', '\n', '\0']) && !value.contains(['\r', '\n', '\0']));
+        }
+        Err(e) => assert!(e.is_argument(), "{e:?}"),
     }
 });

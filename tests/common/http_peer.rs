@@ -27,7 +27,9 @@
 //! - `/headers`: 200 with `X-Custom: abc` and two `Set-Cookie` headers.
 //!
 //! HTTPS: a CA and a leaf certificate for `localhost` and `127.0.0.1` are generated with
-//! rcgen at start; ALPN offers `h2` and `http/1.1` (so reqwest speaks HTTP/2 over TLS).
+//! rcgen at start ([`HttpPeer::start`]), or the HTTPS listener presents a PEM certificate
+//! and key given by the test ([`HttpPeer::start_with_pem`], e.g. made with the `openssl`
+//! CLI); ALPN offers `h2` and `http/1.1` (so reqwest speaks HTTP/2 over TLS).
 // Each test file includes only the helpers it needs.
 #![allow(dead_code)]
 use axum::body::Body;
@@ -114,6 +116,7 @@ pub struct HttpPeer {
     http_addr: SocketAddr,
     https_addr: SocketAddr,
     ca_pem: String,
+    cert_pem: String,
     shared: Arc<Shared>,
 }
 
@@ -150,15 +153,37 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 impl HttpPeer {
-    /// Starts the HTTP and HTTPS listeners on 127.0.0.1 (free ports).
+    /// Starts the HTTP and HTTPS listeners on 127.0.0.1 (free ports); the HTTPS listener
+    /// presents a leaf for `localhost` and `127.0.0.1` signed by a CA made at start.
     pub fn start() -> HttpPeer {
+        let (ca_pem, cert_pem, tls_config) = make_tls();
+        Self::start_tls(ca_pem, cert_pem, tls_config)
+    }
+
+    /// Like [`HttpPeer::start`], but the HTTPS listener presents `cert_pem` (one or more
+    /// PEM certificates, the server's first, then its chain) with the private key
+    /// `key_pem` (PEM: PKCS#8, PKCS#1 or SEC1, as `openssl req -newkey ... -nodes` writes
+    /// it). [`HttpPeer::ca_pem`] and [`HttpPeer::cert_pem`] then both return `cert_pem`.
+    pub fn start_with_pem(cert_pem: &str, key_pem: &str) -> HttpPeer {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let chain: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_slice_iter(cert_pem.as_bytes())
+                .collect::<Result<_, _>>()
+                .expect("cert_pem holds PEM certificates");
+        assert!(!chain.is_empty(), "cert_pem holds no certificate");
+        let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).expect("key_pem holds a key");
+        let config = server_config(chain, key);
+        Self::start_tls(cert_pem.to_string(), cert_pem.to_string(), config)
+    }
+
+    fn start_tls(ca_pem: String, cert_pem: String, tls_config: rustls::ServerConfig) -> HttpPeer {
         let rt = runtime();
         let shared = Arc::new(Shared {
             requests: Mutex::new(Vec::new()),
             http_connections: AtomicUsize::new(0),
             https_connections: AtomicUsize::new(0),
         });
-        let (ca_pem, tls_config) = make_tls();
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls_config));
 
         let (http, https) = rt.block_on(async {
@@ -175,6 +200,7 @@ impl HttpPeer {
             http_addr,
             https_addr,
             ca_pem,
+            cert_pem,
             shared,
         }
     }
@@ -191,9 +217,19 @@ impl HttpPeer {
     pub fn https_base_url(&self) -> String {
         format!("https://{}", self.https_addr)
     }
-    /// PEM of the CA that signed the HTTPS certificate (write it to a file for `caFile`).
+    /// PEM of the CA that signed the HTTPS certificate (write it to a file for `caFile`);
+    /// for [`HttpPeer::start_with_pem`], the certificates given.
     pub fn ca_pem(&self) -> &str {
         &self.ca_pem
+    }
+    /// PEM of the certificate the HTTPS listener presents (for [`HttpPeer::start_with_pem`],
+    /// the certificates given).
+    pub fn cert_pem(&self) -> &str {
+        &self.cert_pem
+    }
+    /// The port of the HTTPS listener (for URLs by host name: `https://localhost:PORT`).
+    pub fn https_port(&self) -> u16 {
+        self.https_addr.port()
     }
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
@@ -430,8 +466,9 @@ fn response(status: StatusCode, body: Body, headers: &[(&'static str, &str)]) ->
     r
 }
 
-/// (CA PEM, server config with a leaf for localhost/127.0.0.1 signed by that CA).
-fn make_tls() -> (String, rustls::ServerConfig) {
+/// (CA PEM, leaf PEM, server config with that leaf for localhost/127.0.0.1, signed by
+/// that CA).
+fn make_tls() -> (String, String, rustls::ServerConfig) {
     let ca_key = rcgen::KeyPair::generate().unwrap();
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
@@ -453,19 +490,28 @@ fn make_tls() -> (String, rustls::ServerConfig) {
         .distinguished_name
         .push(rcgen::DnType::CommonName, "localhost");
     let leaf = leaf_params.signed_by(&leaf_key, &ca_cert, &ca_key).unwrap();
+    let cfg = server_config(
+        vec![leaf.der().clone()],
+        rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+    );
+    (ca_cert.pem(), leaf.pem(), cfg)
+}
 
+/// The HTTPS listener's configuration: `chain` (the server's certificate first) and its
+/// key, ALPN `h2` and `http/1.1`.
+fn server_config(
+    chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+    key: rustls::pki_types::PrivateKeyDer<'static>,
+) -> rustls::ServerConfig {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
-        .with_single_cert(
-            vec![leaf.der().clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
-        )
-        .unwrap();
+        .with_single_cert(chain, key)
+        .expect("a certificate and its key");
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    (ca_cert.pem(), cfg)
+    cfg
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 //! The HTTP core against real local servers (tests/common/http_peer.rs).
 mod common;
 
+use common::certs::openssl_self_signed;
 use common::http_peer::{self, HttpPeer, ProxyPeer};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use PluginHttpClient::core::config::{ConfigValue, FromConfig};
 use PluginHttpClient::core::error::{Cause, Error, Kind};
@@ -529,49 +529,6 @@ fn test_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// A self-signed certificate as users make it with the `openssl` CLI.
-struct OpensslCert {
-    /// Path of cert.pem (what a user passes as caFile).
-    path: String,
-    pem: String,
-    key: String,
-    /// `openssl x509 -noout -text` of it.
-    text: String,
-}
-
-/// `openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 30
-/// -subj SUBJECT EXTRA...` in `dir`.
-fn openssl_self_signed(dir: &Path, subject: &str, extra: &[&str]) -> OpensslCert {
-    let run = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect(
-                "these tests need the openssl command-line tool (Debian: apt-get install openssl)",
-            );
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    let mut args = vec![
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "cert.pem",
-        "-days", "30", "-subj", subject,
-    ];
-    args.extend_from_slice(extra);
-    run(&args);
-    let text = run(&["x509", "-in", "cert.pem", "-noout", "-text"]);
-    OpensslCert {
-        path: dir.join("cert.pem").to_string_lossy().into_owned(),
-        pem: std::fs::read_to_string(dir.join("cert.pem")).unwrap(),
-        key: std::fs::read_to_string(dir.join("key.pem")).unwrap(),
-        text,
-    }
 }
 
 /// A GET of `https://HOST:PORT/echo` with `ca_file`.

@@ -11,6 +11,8 @@
 //! the README's migration notes list: TLS verified, CR/LF refused, unknown config keys
 //! refused, SMTP ports), or `Extension` (the official plugin refuses the shape with an
 //! error; it is accepted here, so no working script can depend on it).
+#[path = "common/certs.rs"]
+mod certs;
 #[path = "common/host.rs"]
 mod host;
 #[path = "common/http_peer.rs"]
@@ -43,7 +45,7 @@ enum Expect {
 
 /// What the peers received for one row.
 struct Seen {
-    /// HTTP requests whose path starts with the row's own path.
+    /// HTTP requests whose path is the row's own path.
     requests: Vec<RecordedRequest>,
     /// Mails whose subject carries the row's tag.
     mails: Vec<Received>,
@@ -415,6 +417,18 @@ fn rows() -> Vec<Row> {
             E("RuntimeException", "tls: certificate verification failed"),
         ),
         row(
+            "httpGet(\"{pinned}/echo\", , 2000, , {\"caFile\": \"{pinned_ca}\"})",
+            "httpRequest: no verification; curl/OpenSSL with a CA file accept the server's own self-signed certificate (the `openssl req -x509` one-liner, CA:TRUE, CN only) as pinned",
+            Same,
+            O(|v, _| http_result(v, 200)),
+        ),
+        row(
+            "httpGet(\"{pinned}/echo\", , 2000)",
+            "httpRequest: no verification",
+            Deliberate("TLS is verified; a private CA or self-signed server needs config caFile or verifySSL=false"),
+            E("RuntimeException", "tls: certificate verification failed"),
+        ),
+        row(
             "httpGet(\"{tls}/echo\", , 2000, , {\"verifySSL\": false})",
             "httpRequest: no verification",
             Same,
@@ -577,15 +591,19 @@ fn rows() -> Vec<Row> {
     ]
 }
 
+/// The peers every host talks to.
+struct Peers {
+    http: HttpPeer,
+    /// An HTTPS server presenting an `openssl req -x509` certificate (CN=localhost).
+    pinned: HttpPeer,
+    pinned_ca: String,
+    smtp: SmtpPeer,
+}
+
 /// The script of one host: the SMTP configuration, then every row, tagged and addressed
 /// per host (`h`) so that rows of hosts running at the same time never mix.
-fn script(
-    h: usize,
-    rows: &[Row],
-    http: &HttpPeer,
-    smtp: &SmtpPeer,
-    decimal: bool,
-) -> (String, Vec<usize>) {
+fn script(h: usize, rows: &[Row], peers: &Peers, decimal: bool) -> (String, Vec<usize>) {
+    let (http, smtp) = (&peers.http, &peers.smtp);
     // one account on the one SMTP peer; rows are told apart by their tag
     let domain = "parity.test";
     let user = smtp.user.clone();
@@ -611,6 +629,11 @@ fn script(
             .replace("{bare}", url.trim_start_matches("http://"))
             .replace("{peer}", &http.base_url())
             .replace("{tls}", &http.https_base_url())
+            .replace("{pinned_ca}", &peers.pinned_ca)
+            .replace(
+                "{pinned}",
+                &format!("https://localhost:{}", peers.pinned.https_port()),
+            )
             .replace("{user}", &user)
             .replace("{pwd}", &smtp.password)
             .replace("{to2}", &format!("dev{}example.test", '@'))
@@ -637,8 +660,16 @@ fn all_hosts() -> Vec<String> {
 #[test]
 fn every_official_call_shape_behaves_as_its_row_says_in_every_server_version() {
     let rows = rows();
-    let http = HttpPeer::start();
-    let smtp = SmtpPeer::start(&format!("bot{}parity.test", '@'));
+    let dir = std::env::temp_dir().join(format!("parity-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cert = certs::openssl_self_signed(&dir, "/CN=localhost", &[]);
+    let peers = Peers {
+        http: HttpPeer::start(),
+        pinned: HttpPeer::start_with_pem(&cert.pem, &cert.key),
+        pinned_ca: cert.path.clone(),
+        smtp: SmtpPeer::start(&format!("bot{}parity.test", '@')),
+    };
+    let (http, smtp) = (&peers.http, &peers.smtp);
     let hosts = all_hosts();
     // build the hosts two at a time (the build script is safe to run in parallel)
     std::thread::scope(|s| {
@@ -656,7 +687,7 @@ fn every_official_call_shape_behaves_as_its_row_says_in_every_server_version() {
         )
         .unwrap();
         let decimal = facts.enums.cat_denary.is_some();
-        let (text, included) = script(h, &rows, &http, &smtp, decimal);
+        let (text, included) = script(h, &rows, &peers, decimal);
         let lines = host::run(id, &text);
         assert_eq!(lines.len(), included.len() + 2, "{id}: {lines:?}");
         assert!(

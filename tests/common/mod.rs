@@ -1,5 +1,6 @@
 //! Shared test helpers (real local peers).
 #![allow(dead_code)]
+pub mod certs;
 pub mod host;
 pub mod http_peer;
 pub mod platform_emulator;

@@ -142,11 +142,17 @@ fn describe(err: &lettre::transport::smtp::Error, key: &TransportKey) -> Failure
         };
     }
     if err.is_tls() || looks_like_tls(err) {
-        let hint = if key.options.verify_ssl {
+        let hint = if !key.options.verify_ssl {
+            ""
+        } else if source_text(err).contains("CaUsedAsEndEntity") {
+            // lettre takes roots, not a verifier: a self-signed CA:TRUE certificate (the
+            // `openssl req -x509` default) cannot be pinned as it is for HTTP
+            "; the server presents a CA certificate (CA:TRUE) as its own, which SMTP \
+             verification cannot accept even from caFile: give the server a certificate \
+             signed by that CA (and the CA as caFile), or set verifySSL=false"
+        } else {
             "; if the server uses a private or self-signed certificate, give its CA with option \
              'caFile' (or set verifySSL=false to skip verification)"
-        } else {
-            ""
         };
         return Failure {
             message: format!(

@@ -646,17 +646,6 @@ fn script(h: usize, rows: &[Row], peers: &Peers, decimal: bool) -> (String, Vec<
     (lines.join("\n"), included)
 }
 
-/// The hosts of every supported version and both string ABIs.
-fn all_hosts() -> Vec<String> {
-    let descriptor = PluginHttpClient::abi::facts::supported();
-    let versions: Vec<&str> = descriptor.split(", ").collect();
-    assert!(versions.len() >= 18, "{descriptor}");
-    versions
-        .iter()
-        .flat_map(|v| [v.to_string(), format!("{v}/cxx11")])
-        .collect()
-}
-
 #[test]
 fn every_official_call_shape_behaves_as_its_row_says_in_every_server_version() {
     let rows = rows();
@@ -670,13 +659,8 @@ fn every_official_call_shape_behaves_as_its_row_says_in_every_server_version() {
         smtp: SmtpPeer::start(&format!("bot{}parity.test", '@')),
     };
     let (http, smtp) = (&peers.http, &peers.smtp);
-    let hosts = all_hosts();
-    // build the hosts two at a time (the build script is safe to run in parallel)
-    std::thread::scope(|s| {
-        for pair in hosts.chunks(hosts.len().div_ceil(2)) {
-            s.spawn(move || pair.iter().for_each(|id| drop(host::host_binary(id, None))));
-        }
-    });
+    let hosts = host::every_supported_host();
+    host::build_hosts(&hosts);
     let mut failures = Vec::new();
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for (h, id) in hosts.iter().enumerate() {

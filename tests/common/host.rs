@@ -316,3 +316,128 @@ pub fn cause_of(line: &str) -> Option<&str> {
     ];
     LABELS.contains(&label).then_some(label)
 }
+
+/// The hosts of every supported version, in both C++ string ABIs (`v` and `v/cxx11`).
+pub fn every_supported_host() -> Vec<String> {
+    let supported = PluginHttpClient::abi::facts::supported();
+    let versions: Vec<&str> = supported.split(", ").collect();
+    assert!(versions.len() >= 18, "{supported}");
+    versions
+        .iter()
+        .flat_map(|v| [v.to_string(), format!("{v}/cxx11")])
+        .collect()
+}
+
+/// Builds the hosts (two build scripts at a time; cached between runs).
+pub fn build_hosts(ids: &[String]) {
+    std::thread::scope(|s| {
+        for half in ids.chunks(ids.len().div_ceil(2).max(1)) {
+            s.spawn(move || half.iter().for_each(|id| drop(host_binary(id, None))));
+        }
+    });
+}
+
+/// A host kept running: one line in, its result line out, so that a test can look at the
+/// world (the peers) between two calls of one script, as a server's session goes on.
+pub struct Session {
+    id: String,
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+    stderr: std::thread::JoinHandle<String>,
+}
+
+impl Session {
+    /// Starts host `id` with the plugin loaded.
+    pub fn start(id: &str, env: &[(&str, &str)]) -> Session {
+        use std::io::{BufRead, Read};
+        let host = host_binary(id, None);
+        let mut cmd = host_command(&host);
+        cmd.arg(plugin_dir(id).join("PluginHttpClient.txt"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn host");
+        let stdin = child.stdin.take().unwrap();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut err = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = err.read_to_string(&mut s);
+            s
+        });
+        let mut loaded = String::new();
+        stdout.read_line(&mut loaded).expect("host output");
+        assert!(
+            loaded.starts_with("LOADED"),
+            "host {id} did not load: {loaded}"
+        );
+        Session {
+            id: id.to_string(),
+            child,
+            stdin,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Runs one line; returns the line the host printed for it.
+    pub fn call(&mut self, line: &str) -> String {
+        use std::io::BufRead;
+        assert!(!line.contains('\n'), "one line at a time");
+        writeln!(self.stdin, "{line}").expect("host input");
+        self.stdin.flush().expect("host input");
+        let mut out = String::new();
+        self.stdout.read_line(&mut out).expect("host output");
+        assert!(!out.is_empty(), "host {} ended at: {line}", self.id);
+        out.trim_end_matches('\n').to_string()
+    }
+
+    /// One call that must return a value (as JSON).
+    pub fn ok(&mut self, line: &str) -> Value {
+        let out = self.call(line);
+        assert!(out.starts_with("OK "), "{}: {line} -> {out}", self.id);
+        parse_ok(&out)
+    }
+
+    /// Ends the session (end of input); checks it exited cleanly with no object leaked;
+    /// returns what it wrote to stderr.
+    pub fn finish(mut self) -> String {
+        drop(self.stdin);
+        let mut rest = String::new();
+        use std::io::Read;
+        let _ = self.stdout.read_to_string(&mut rest);
+        let status = self.child.wait().expect("host exit");
+        let stderr = self.stderr.join().unwrap_or_default();
+        assert!(status.success(), "host {} exited badly: {stderr}", self.id);
+        assert!(
+            stderr.contains("host: live objects 0"),
+            "host {} reports leaked objects: {stderr}",
+            self.id
+        );
+        stderr
+    }
+}
+
+/// A column of a host-printed table (`["TABLE", [[name, ["VECTOR T", [...]]], ...]]`).
+pub fn column<'a>(table: &'a Value, name: &str) -> &'a [Value] {
+    table[1]
+        .as_array()
+        .expect("a table")
+        .iter()
+        .find(|c| c[0] == name)
+        .unwrap_or_else(|| panic!("no column {name} in {table}"))[1][1]
+        .as_array()
+        .expect("column values")
+}
+
+/// The number of rows of a host-printed table.
+pub fn row_count(table: &Value) -> usize {
+    table[1].as_array().expect("a table")[0][1][1]
+        .as_array()
+        .expect("column values")
+        .len()
+}

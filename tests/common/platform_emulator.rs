@@ -12,7 +12,16 @@
 //! emu.revoke_all_tokens();                     // issued tokens now answer 40014
 //! emu.gettoken_calls(Platform::Wecom); emu.calls("/cgi-bin/message/send");
 //! emu.requests();                              // everything received, in order
+//! emu.throttle_next("lim-a", 1, 1);             // the next message to robot lim-a: limited
+//! emu.robot_log("lim-a");                       // its messages: accepted or limited, when
 //! ```
+//!
+//! Robot rate limits, as documented by the platforms, on a sliding window of the messages
+//! each robot accepted: WeCom robot 20 per minute (then errcode 45009), DingTalk robot 20 per
+//! minute (then errcode 130101), Feishu bot 5 per second and 100 per minute (then HTTP 429,
+//! `x-ogw-ratelimit-reset: <seconds>`, code 99991400). Besides the fixed test robots below,
+//! any robot id (WeCom key, DingTalk access_token, Feishu hook id) starting with `lim-` is a
+//! valid unsigned robot, so that tests can use many independent destinations.
 //!
 //! Credentials: [`WECOM_CORP_ID`]/[`WECOM_CORP_SECRET`], [`DING_APP_KEY`]/[`DING_APP_SECRET`];
 //! robots: [`WECOM_ROBOT_KEY`], [`DING_ROBOT_TOKEN`] signed with [`DING_ROBOT_SECRET`]
@@ -108,6 +117,33 @@ struct State_ {
     chats: Vec<String>,
     ding_robot_signed: bool,
     feishu_signed: bool,
+    /// Accepted messages per robot id (for the sliding windows).
+    robot_arrivals: HashMap<String, Vec<Instant>>,
+    /// Forced limit answers: robot id -> (answers left, reset seconds).
+    throttle: HashMap<String, (usize, u64)>,
+    robot_log: Vec<RobotMessage>,
+}
+
+/// One message a robot received.
+#[derive(Debug, Clone)]
+pub struct RobotMessage {
+    pub id: String,
+    pub at: Instant,
+    /// Accepted (false: answered with the platform's rate-limit error).
+    pub accepted: bool,
+    pub body: Value,
+}
+
+impl RobotMessage {
+    /// The text of a text message (any platform's shape).
+    pub fn text(&self) -> String {
+        let b = &self.body;
+        b["text"]["content"]
+            .as_str()
+            .or_else(|| b["content"]["text"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    }
 }
 
 struct Shared {
@@ -150,6 +186,9 @@ impl PlatformEmulator {
                 chats: Vec::new(),
                 ding_robot_signed: true,
                 feishu_signed: true,
+                robot_arrivals: HashMap::new(),
+                throttle: HashMap::new(),
+                robot_log: Vec::new(),
             }),
             expires_in: AtomicU64::new(7200),
             gettoken_delay_ms: AtomicU64::new(0),
@@ -193,6 +232,20 @@ impl PlatformEmulator {
     }
     pub fn set_feishu_signed(&self, signed: bool) {
         self.st().feishu_signed = signed;
+    }
+    /// The next `n` messages to robot `id` are answered with the platform's rate-limit error
+    /// (Feishu: HTTP 429 with `x-ogw-ratelimit-reset: reset_secs`).
+    pub fn throttle_next(&self, id: &str, n: usize, reset_secs: u64) {
+        self.st().throttle.insert(id.to_string(), (n, reset_secs));
+    }
+    /// The messages robot `id` received, in order of arrival.
+    pub fn robot_log(&self, id: &str) -> Vec<RobotMessage> {
+        self.st()
+            .robot_log
+            .iter()
+            .filter(|m| m.id == id)
+            .cloned()
+            .collect()
     }
     /// Every issued token is now expired (42001).
     pub fn expire_all_tokens(&self) {
@@ -343,11 +396,14 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             .body(Body::from("<html><body>502 Bad Gateway</body></html>"))
             .unwrap(),
         "/cgi-bin/webhook/send" => {
-            if rec.param("key").as_deref() != Some(WECOM_ROBOT_KEY) {
+            let key = rec.param("key").unwrap_or_default();
+            if key != WECOM_ROBOT_KEY && !key.starts_with("lim-") {
                 return answer(json!({"errcode": 93000, "errmsg": "invalid webhook url"}));
             }
             match serde_json::from_slice::<Value>(&rec.body) {
-                Ok(v) if v.get("msgtype").is_some() => answer(ok()),
+                Ok(v) if v.get("msgtype").is_some() => {
+                    robot_limited(&shared, &key, v, Robot::Wecom).unwrap_or_else(|| answer(ok()))
+                }
                 _ => answer(json!({"errcode": 40008, "errmsg": "invalid message type"})),
             }
         }
@@ -552,11 +608,79 @@ fn ding_api(shared: &Shared, rec: &Recorded) -> Response {
     }
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Robot {
+    Wecom,
+    Dingtalk,
+    Feishu,
+}
+
+/// The platform's rate-limit answer when robot `id` is over its documented limit (or
+/// throttled by the test); else records the message as accepted and returns None.
+fn robot_limited(shared: &Shared, id: &str, body: Value, robot: Robot) -> Option<Response> {
+    let now = Instant::now();
+    let mut st = shared.st.lock().unwrap();
+    let rules: &[(usize, Duration)] = match robot {
+        Robot::Wecom | Robot::Dingtalk => &[(20, Duration::from_secs(60))],
+        Robot::Feishu => &[(5, Duration::from_secs(1)), (100, Duration::from_secs(60))],
+    };
+    let mut reset: Option<u64> = None;
+    if let Some((left, secs)) = st.throttle.get_mut(id) {
+        if *left > 0 {
+            *left -= 1;
+            reset = Some(*secs);
+        }
+    }
+    if reset.is_none() {
+        let arrivals = st.robot_arrivals.entry(id.to_string()).or_default();
+        for (max, window) in rules {
+            let inside: Vec<&Instant> = arrivals.iter().filter(|t| now - **t < *window).collect();
+            if inside.len() >= *max {
+                let oldest = **inside.first().unwrap();
+                let wait = (oldest + *window).saturating_duration_since(now);
+                reset = Some(reset.unwrap_or(0).max(wait.as_secs() + 1));
+            }
+        }
+    }
+    let accepted = reset.is_none();
+    if accepted {
+        st.robot_arrivals
+            .entry(id.to_string())
+            .or_default()
+            .push(now);
+    }
+    st.robot_log.push(RobotMessage {
+        id: id.to_string(),
+        at: now,
+        accepted,
+        body,
+    });
+    drop(st);
+    let secs = reset?;
+    Some(match robot {
+        Robot::Wecom => answer(json!({"errcode": 45009, "errmsg": "api freq out of limit"})),
+        Robot::Dingtalk => answer(
+            json!({"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"}),
+        ),
+        Robot::Feishu => Response::builder()
+            .status(StatusCode::TOO_MANY_REQUESTS)
+            .header("Content-Type", "application/json")
+            .header("x-ogw-ratelimit-limit", "5")
+            .header("x-ogw-ratelimit-reset", secs.to_string())
+            .body(Body::from(
+                json!({"code": 99991400, "msg": "request trigger frequency limit", "data": {}})
+                    .to_string(),
+            ))
+            .unwrap(),
+    })
+}
+
 fn ding_robot(shared: &Shared, rec: &Recorded) -> Response {
-    if rec.param("access_token").as_deref() != Some(DING_ROBOT_TOKEN) {
+    let token = rec.param("access_token").unwrap_or_default();
+    if token != DING_ROBOT_TOKEN && !token.starts_with("lim-") {
         return answer(json!({"errcode": 300001, "errmsg": "token is not exist"}));
     }
-    if shared.st.lock().unwrap().ding_robot_signed {
+    if token == DING_ROBOT_TOKEN && shared.st.lock().unwrap().ding_robot_signed {
         let ts = rec.param("timestamp").unwrap_or_default();
         let sign = rec.param("sign").unwrap_or_default();
         let ts_ok = ts
@@ -574,14 +698,16 @@ fn ding_robot(shared: &Shared, rec: &Recorded) -> Response {
         }
     }
     match serde_json::from_slice::<Value>(&rec.body) {
-        Ok(v) if v.get("msgtype").is_some() => answer(ok()),
+        Ok(v) if v.get("msgtype").is_some() => {
+            robot_limited(shared, &token, v, Robot::Dingtalk).unwrap_or_else(|| answer(ok()))
+        }
         _ => answer(json!({"errcode": 40035, "errmsg": "缺少参数 json"})),
     }
 }
 
 fn feishu_bot(shared: &Shared, rec: &Recorded) -> Response {
     let id = rec.path.trim_start_matches("/open-apis/bot/v2/hook/");
-    if id != FEISHU_HOOK_ID {
+    if id != FEISHU_HOOK_ID && !id.starts_with("lim-") {
         return answer(
             json!({"code": 19001, "msg": "param invalid: incoming webhook access token invalid", "data": {}}),
         );
@@ -590,7 +716,7 @@ fn feishu_bot(shared: &Shared, rec: &Recorded) -> Response {
         Ok(v) => v,
         Err(_) => return answer(json!({"code": 9499, "msg": "Bad Request", "data": {}})),
     };
-    if shared.st.lock().unwrap().feishu_signed {
+    if id == FEISHU_HOOK_ID && shared.st.lock().unwrap().feishu_signed {
         let ts = body["timestamp"].as_str().unwrap_or("").to_string();
         let sign = body["sign"].as_str().unwrap_or("");
         let now_s = now_ms() / 1000;
@@ -604,6 +730,9 @@ fn feishu_bot(shared: &Shared, rec: &Recorded) -> Response {
     }
     if body["msg_type"].as_str().is_none() {
         return answer(json!({"code": 19002, "msg": "params error, msg_type need", "data": {}}));
+    }
+    if let Some(limited) = robot_limited(shared, id, body, Robot::Feishu) {
+        return limited;
     }
     answer(
         json!({"StatusCode": 0, "StatusMessage": "success", "code": 0, "data": {}, "msg": "success"}),

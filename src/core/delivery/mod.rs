@@ -185,7 +185,9 @@ fn send_now_inner(msg: &dyn Deliverable, retries: u32, id: u64) -> Result<Delive
         std::thread::sleep(slot.saturating_duration_since(Instant::now()));
         attempts += 1;
         journal::attempted(id, attempts);
-        match next_step(msg.attempt(), attempts, retries, &limiter) {
+        let attempt = msg.attempt();
+        limiter.settle(slot, Instant::now());
+        match next_step(attempt, attempts, retries, &limiter) {
             Next::Finished(r) => return r,
             Next::RetryAfter(d) => {
                 crate::core::log::info(format!(

@@ -96,14 +96,15 @@ impl fmt::Display for RateLimit {
 }
 
 /// The margin added to every window: 5% and 100 ms, for clock and network jitter between
-/// the moment a send starts here and the moment the platform counts it.
+/// the moment a send is recorded here and the moment the platform counts it.
 fn padded(window: Duration) -> Duration {
     window + window / 20 + Duration::from_millis(100)
 }
 
 #[derive(Default)]
 struct State {
-    /// Per rule, the start times of the last `count` sends.
+    /// Per rule, the times of the last `count` sends (when reserved; once answered, when
+    /// the answer came), in order.
     sent: Vec<VecDeque<Instant>>,
     /// No send before this (the platform said to slow down).
     blocked_until: Option<Instant>,
@@ -156,11 +157,30 @@ impl Limiter {
         }
         for (rule, sent) in self.limit.rules.iter().zip(st.sent.iter_mut()) {
             sent.push_back(at);
+            // an earlier send may have been settled later than this slot
+            sent.make_contiguous().sort();
             while sent.len() > rule.count as usize {
                 sent.pop_front();
             }
         }
         Ok(at)
+    }
+
+    /// The send reserved for `slot` was answered at `answered`: the platform counted it no
+    /// later than that, so the window is measured from there. A slow first exchange (a
+    /// new connection, a TLS handshake) then cannot let the next sends arrive early within
+    /// the platform's window.
+    pub fn settle(&self, slot: Instant, answered: Instant) {
+        if answered <= slot {
+            return;
+        }
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        for sent in st.sent.iter_mut() {
+            if let Some(i) = sent.iter().rposition(|&t| t == slot) {
+                sent[i] = answered;
+                sent.make_contiguous().sort();
+            }
+        }
     }
 
     /// The platform asked to slow down: nothing is sent before `until`.
@@ -234,5 +254,34 @@ mod tests {
         assert!(need > Duration::from_secs(60));
         l.block_until(t0 + Duration::from_secs(500));
         assert!(l.reserve(t0, None).unwrap() >= t0 + Duration::from_secs(500));
+    }
+
+    /// A send answered late counts from its answer: the next window starts there.
+    #[test]
+    fn a_late_answer_moves_the_window() {
+        let l = Limiter::new(RateLimit::parse("2/s").unwrap());
+        let t0 = Instant::now();
+        let a = l.reserve(t0, None).unwrap();
+        let b = l.reserve(t0, None).unwrap();
+        let on_time = l.reserve(t0, None).unwrap();
+        assert_eq!((a, b), (t0, t0));
+        // the same three one after the other, the first two answered 300 ms late
+        let late = t0 + Duration::from_millis(300);
+        let l = Limiter::new(RateLimit::parse("2/s").unwrap());
+        let a = l.reserve(t0, None).unwrap();
+        l.settle(a, late);
+        let b = l.reserve(late, None).unwrap();
+        l.settle(b, late);
+        assert_eq!(
+            l.reserve(late, None).unwrap(),
+            on_time + Duration::from_millis(300)
+        );
+        // only the second late: the window counts from the first's slot and the second's answer
+        let l = Limiter::new(RateLimit::parse("2/s").unwrap());
+        let a = l.reserve(t0, None).unwrap();
+        let b = l.reserve(t0, None).unwrap();
+        l.settle(b, late);
+        let _ = a;
+        assert_eq!(l.reserve(t0, None).unwrap(), on_time);
     }
 }

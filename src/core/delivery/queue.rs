@@ -204,6 +204,9 @@ fn sender() {
                     "internal error while sending (a panic was caught)",
                 ))
             });
+        if let Some(slot) = job.slot {
+            limiter.settle(slot, Instant::now());
+        }
         let step = next_step(attempt, job.attempts, job.retries, &limiter);
 
         st = q.state.lock().unwrap_or_else(|e| e.into_inner());

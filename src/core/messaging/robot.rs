@@ -70,6 +70,11 @@ fn is_url(s: &str) -> bool {
     s.contains("://")
 }
 
+fn is_http_url(s: &str) -> bool {
+    let lower = s.get(..8).unwrap_or(s).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
 /// `base` + the path and query of `url`.
 fn rebase(url: &str, base: Option<&str>) -> String {
     let Some(base) = base else {
@@ -81,7 +86,8 @@ fn rebase(url: &str, base: Option<&str>) -> String {
     format!("{}{}", base.trim_end_matches('/'), tail)
 }
 
-/// The secrets of a webhook: its query values and its last path segment.
+/// The secrets of a webhook: its query values, and its last path segment when it is long
+/// enough to be a key or follows `/hook/` (Feishu's `/open-apis/bot/v2/hook/<id>`).
 pub(crate) fn webhook_secrets(url: &str) -> Vec<String> {
     let mut out = Vec::new();
     let (path, query) = match url.split_once('?') {
@@ -95,8 +101,9 @@ pub(crate) fn webhook_secrets(url: &str) -> Vec<String> {
             }
         }
     }
-    if let Some(seg) = path.rsplit('/').next() {
-        if seg.len() >= 8 && !seg.contains('.') {
+    let mut segments = path.rsplit('/');
+    if let (Some(seg), before) = (segments.next(), segments.next()) {
+        if (seg.len() >= 8 || (before == Some("hook") && seg.len() >= 4)) && !seg.contains('.') {
             out.push(seg.to_string());
         }
     }
@@ -144,7 +151,7 @@ pub(crate) fn webhook_url(kind: RobotKind, webhook: &str, cfg: &MessagingConfig)
                 &q,
             ))
         }
-        _ if !is_url(webhook) => Err(Error::argument(format!(
+        _ if !is_http_url(webhook) => Err(Error::argument(format!(
             "the {} webhook must be a URL (http:// or https://)",
             kind.name()
         ))),

@@ -426,10 +426,36 @@ fn secrets_never_appear_in_errors_or_logs() {
     ]
     .join("\n");
     let mut checked = 0;
+    let dir = std::env::temp_dir().join(format!("secrets-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
     for v in ["1.30.19", "3.00.3"] {
-        let r = run_with(v, &script, &[], &[("RUST_LOG", "trace")]);
+        // everything logged, to the plugin's own file and to the server log
+        let (file, server_log) = (
+            dir.join(format!("{v}.log")),
+            dir.join(format!("{v}.server.log")),
+        );
+        let script = format!(
+            "setLogLevel(\"DEBUG\", {})\n{script}\nversion()",
+            lit(file.to_str().unwrap())
+        );
+        let r = run_with(
+            v,
+            &script,
+            &[],
+            &[("HOST_SERVER_LOG", server_log.to_str().unwrap())],
+        );
         assert_eq!(r.code, Some(0), "{}", r.stderr);
-        let all = format!("{}\n{}", r.lines.join("\n"), r.stderr);
+        let file = std::fs::read_to_string(&file).unwrap();
+        let server_log = std::fs::read_to_string(&server_log).unwrap();
+        // every failed call was logged, in both
+        let failed = r.lines.iter().filter(|l| l.starts_with("ERR ")).count();
+        for log in [&file, &server_log] {
+            assert!(
+                log.lines().count() >= failed,
+                "{v}: {failed} failures, log:\n{log}"
+            );
+        }
+        let all = format!("{}\n{}\n{file}\n{server_log}", r.lines.join("\n"), r.stderr);
         for secret in [pw, proxy_pw, corp_secret, ding_secret, robot_secret] {
             for line in all.lines() {
                 // the host echoes nothing of the call; a result line containing a secret is a leak
@@ -439,10 +465,10 @@ fn secrets_never_appear_in_errors_or_logs() {
                 );
             }
         }
+        let calls = &r.lines[3..r.lines.len() - 1];
         assert!(
-            r.lines[1..]
+            calls
                 .iter()
-                .skip(1)
                 .all(|l| l.starts_with("ERR ") || l.contains("errcode")),
             "{:?}",
             r.lines

@@ -130,12 +130,8 @@ pub fn log(level: Level, message: impl AsRef<str>) {
     let line = format!("[httpClient] <{}> {text}", level.name());
     let mut s = sinks().lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, f)) = &mut s.file {
-        let stamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or(0);
         // A full disk must not fail the call that logs.
-        let _ = writeln!(f, "{stamp} {line}");
+        let _ = writeln!(f, "{} {line}", utc_stamp(std::time::SystemTime::now()));
     }
     if s.server.len() >= SERVER_BUFFER {
         s.server.pop_front();
@@ -143,6 +139,32 @@ pub fn log(level: Level, message: impl AsRef<str>) {
     }
     s.server.push_back(line);
     PENDING.store(s.server.len(), Ordering::Release);
+}
+
+/// `2026-12-01 09:30:00.123` (UTC), as the file's lines start.
+fn utc_stamp(t: std::time::SystemTime) -> String {
+    let ms = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    // civil date from days since 1970-01-01 (Howard Hinnant's algorithm)
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{:03}",
+        ms_of_day / 3_600_000,
+        ms_of_day / 60_000 % 60,
+        ms_of_day / 1000 % 60,
+        ms_of_day % 1000
+    )
 }
 
 pub fn debug(message: impl AsRef<str>) {
@@ -196,4 +218,19 @@ pub fn restore_server_lines(lines: Vec<String>) {
 /// Whether lines wait for the server log (cheap: checked on every call).
 pub fn has_server_lines() -> bool {
     PENDING.load(Ordering::Acquire) > 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn file_lines_are_stamped_in_utc() {
+        let at = |ms: u64| utc_stamp(UNIX_EPOCH + Duration::from_millis(ms));
+        assert_eq!(at(0), "1970-01-01 00:00:00.000");
+        // 2024-02-29 23:59:59.999 (a leap day)
+        assert_eq!(at(1_709_251_199_999), "2024-02-29 23:59:59.999");
+        assert_eq!(at(1_796_087_352_659), "2026-12-01 01:09:12.659");
+    }
 }

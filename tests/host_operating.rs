@@ -143,6 +143,24 @@ fn levels_filter_and_a_server_log_that_refuses_loses_nothing_in_the_file() {
     s.ok("setLogLevel(\"off\")");
     let off = s.call(&format!("httpGet(\"http://127.0.0.1:{port}/off\", , 500)"));
     assert_eq!(cause_of(&off), Some("connect"));
+    // "" stops the file (an empty STRING is NULL in DolphinDB, yet it was given); a file
+    // must be an absolute path
+    assert_eq!(
+        s.ok("setLogLevel(\"warning\", \"\")"),
+        json!(["STRING", "WARNING"])
+    );
+    assert_eq!(text(entry(&s.ok("version()"), "logFile").1), "");
+    let stopped = s.call(&format!(
+        "httpGet(\"http://127.0.0.1:{port}/stopped\", , 500)"
+    ));
+    assert_eq!(cause_of(&stopped), Some("connect"));
+    let relative = s.call("setLogLevel(\"info\", \"plugin.log\")");
+    assert!(
+        relative.starts_with(
+            "ERR IllegalArgumentException: httpClient::setLogLevel: file must be an absolute path"
+        ),
+        "{relative}"
+    );
     let bad = s.call("setLogLevel(\"verbose\")");
     assert!(
         bad.starts_with("ERR IllegalArgumentException: httpClient::setLogLevel: level ")

@@ -118,6 +118,10 @@ fn baselines(port: u16) -> Vec<(&'static str, Vec<String>)> {
             ],
         ),
         ("version", vec![]),
+        ("flush", vec!["100".into()]),
+        ("deliveries", vec!["5".into()]),
+        ("stats", vec![]),
+        ("setLogLevel", vec!["\"off\"".into(), "\"\"".into()]),
     ]
 }
 

@@ -36,8 +36,9 @@ pub enum Cause {
     Auth,
     /// The peer refused the request itself (an SMTP server refusing a recipient).
     Refused,
-    /// A platform's rate limit was hit and the retries ran out, or waiting for the
-    /// client-side pacing would exceed the call's timeout.
+    /// Waiting for the client-side pacing would exceed the call's timeout, or a token
+    /// request was answered "slow down". (A message answered "slow down" after its last
+    /// retry is not an error: the platform's answer is returned, its errcode non-zero.)
     RateLimited,
     /// The asynchronous delivery queue is full.
     QueueFull,

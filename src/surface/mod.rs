@@ -59,7 +59,7 @@ macro_rules! with_plugin_functions {
             ddbHttpClient_flush: flush = alerting::flush(; timeout: Option<Millis>);
             ddbHttpClient_deliveries: deliveries = alerting::deliveries(; count: Option<Count>);
             ddbHttpClient_stats: stats = ops::stats(;);
-            ddbHttpClient_setLogLevel: setLogLevel = ops::set_log_level(level: Level; file: Option<String>);
+            ddbHttpClient_setLogLevel: setLogLevel = ops::set_log_level(level: Level; file: Maybe<String>);
         }
     };
 }

@@ -109,7 +109,8 @@ pub struct EmailOptions {
     pub each: bool,
     /// `async` (default false): queue the mail and return at once.
     pub asynchronous: bool,
-    /// `retries` (async default 3, sync 1): further attempts after a transient failure.
+    /// `retries` (queued: default 3; sent at once: default 0, as the official plugin):
+    /// further attempts after a transient failure.
     pub retries: Option<u32>,
 }
 

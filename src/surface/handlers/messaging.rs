@@ -4,7 +4,7 @@
 //! config `async`; robotSend to a vector of webhooks sends to all of them concurrently.
 use crate::abi::Out;
 use crate::core::delivery::{self, queue, retries_or_default, Deliverable, Delivered};
-use crate::core::error::Result;
+use crate::core::error::{Error, Result};
 use crate::core::messaging::{self, Answer, Body, MessagingConfig, Outgoing, RobotKind};
 use crate::surface::into_ddb::{FanOut, FanOutRow, Sent};
 use crate::surface::{Config, IntoDdb, Webhooks};
@@ -14,6 +14,17 @@ const FAN_OUT_THREADS: usize = 16;
 
 fn config(config: Option<Config<MessagingConfig>>) -> MessagingConfig {
     config.map(|c| c.0).unwrap_or_default()
+}
+
+/// wecomSend and robotSend always POST: a `method` there would be silently ignored.
+fn without_method(config: Option<Config<MessagingConfig>>) -> Result<MessagingConfig> {
+    let cfg = self::config(config);
+    if cfg.method.is_some() {
+        return Err(Error::argument(
+            "config 'method' applies to dingtalkSend only (wecomSend and robotSend always POST)",
+        ));
+    }
+    Ok(cfg)
 }
 
 fn deliver(o: Outgoing) -> Result<Sent<Answer>> {
@@ -32,7 +43,7 @@ pub fn wecom(
     body: Body,
     config: Option<Config<MessagingConfig>>,
 ) -> Result<Sent<Answer>> {
-    let cfg = self::config(config);
+    let cfg = without_method(config)?;
     deliver(Outgoing::wecom(&corp_id, &corp_secret, &api, &body, &cfg)?)
 }
 
@@ -60,7 +71,7 @@ pub fn robot(
     secret: Option<String>,
     config: Option<Config<MessagingConfig>>,
 ) -> Result<Out> {
-    let cfg = self::config(config);
+    let cfg = without_method(config)?;
     match webhook {
         Webhooks::One(w) => Ok(deliver(Outgoing::robot(
             kind,

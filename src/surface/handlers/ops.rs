@@ -5,6 +5,7 @@ use crate::core::error::{Cause, Error, Result};
 use crate::core::log::{self, Level};
 use crate::core::messaging::token_cache;
 use crate::core::stats;
+use crate::surface::Maybe;
 
 /// What is loaded, into what server, and what the load-time self-check verified.
 pub fn version() -> Result<Out> {
@@ -116,9 +117,14 @@ pub fn stats() -> Result<Out> {
 
 /// Sets what is logged (and, with `file`, where else: "" stops the file); returns the
 /// level now in force.
-pub fn set_log_level(level: Level, file: Option<String>) -> Result<String> {
-    if let Some(path) = file {
+pub fn set_log_level(level: Level, file: Maybe<String>) -> Result<String> {
+    if let Some(path) = file.0 {
         let path = path.trim().to_string();
+        if !path.is_empty() && (!path.starts_with('/') || path.chars().any(char::is_control)) {
+            return Err(Error::argument(
+                "file must be an absolute path on the server (\"\" stops the log file)",
+            ));
+        }
         log::set_file((!path.is_empty()).then_some(path.as_str())).map_err(|e| {
             Error::runtime(
                 Cause::Io,

@@ -133,6 +133,12 @@ fn rows() -> Vec<Row> {
             O(|v, s| get_query(v, s, "dolphindb,helloworld,123")),
         ),
         row(
+            "httpGet(\"{url}\", {\"trade date\": \"2024.01.02 09:30\"}, 1000)",
+            "getParamString: output += key->getString() (raw); output += urlencode::EncodeString(value->getString()) (release300.3)",
+            Deliberate("query keys are percent-encoded like values"),
+            O(|v, s| get_query(v, s, "trade%20date=2024.01.02%2009%3A30")),
+        ),
+        row(
             "httpGet(\"{url}\", {\"id\": 111, \"px\": 1.5}, 1000)",
             "getParamString: every value rendered with the server's getString(); only the key type is checked (release300.3)",
             Same,

@@ -42,3 +42,10 @@ echo "== the same with the built-in wecomSend: token fetched once, cached, reuse
 httpClient::wecomSend("demo-corp", "demo-secret", "message/send", "{\"touser\":\"@all\",\"agentid\":1000002,\"msgtype\":\"text\",\"text\":{\"content\":\"wecomSend 1\"}}", {"baseUrl": "$base"})
 httpClient::wecomSend("demo-corp", "demo-secret", "message/send", "{\"touser\":\"@all\",\"agentid\":1000002,\"msgtype\":\"text\",\"text\":{\"content\":\"wecomSend 2\"}}", {"baseUrl": "$base"})
 SCRIPT
+echo "== alerts from a stream handler: queued (each call returns at once), paced, delivered by the plugin"
+"$host" "$dir/PluginHttpClient.txt" <<SCRIPT
+httpClient::robotSend("wecom", "demo-robot", {"msgtype": "markdown", "markdown": {"content": "**600519** 行情延迟 3.5 秒"}}, , {"baseUrl": "$base", "async": true})
+httpClient::robotSend("wecom", "demo-robot", "600000 成交价超过 100", , {"baseUrl": "$base", "async": true})
+httpClient::flush(5000)
+httpClient::deliveries()
+SCRIPT

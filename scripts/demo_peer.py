@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A tiny local stand-in for the WeCom API, for the demo only: gettoken and
-message/send as the tutorial shows them. Prints its port, serves until killed."""
+message/send as the tutorial shows them, and a group robot (webhook/send, key
+demo-robot). Prints its port, serves until killed."""
 import json
 import secrets
 import sys
@@ -38,6 +39,13 @@ class Handler(BaseHTTPRequestHandler):
         url = urlparse(self.path)
         q = parse_qs(url.query)
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if url.path == "/cgi-bin/webhook/send":
+            if q.get("key") != ["demo-robot"]:
+                return self.answer({"errcode": 93000, "errmsg": "invalid webhook url"})
+            msg = json.loads(body)
+            text = msg.get("markdown", msg.get("text", {})).get("content", "")
+            print(f"demo robot received ({msg.get('msgtype')}): {text}", file=sys.stderr, flush=True)
+            return self.answer({"errcode": 0, "errmsg": "ok"})
         if q.get("access_token", [""])[0] not in TOKENS:
             return self.answer({"errcode": 40014, "errmsg": "invalid access_token"})
         msg = json.loads(body)

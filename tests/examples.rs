@@ -1021,6 +1021,8 @@ fn the_evaluator_fails_on_what_it_does_not_know_naming_file_and_line() {
         ("share table(1000:0, `a`b, [INT, INT]) as t\nsubscribeTable(tableName=\"t\", actionName=\"a\", handler=print, msgAsTable=false)",
             "t.dos:2: subscribeTable: only msgAsTable=true is supported"),
         ("x = parseExpr(\"1 + 2\").eval()", "t.dos:1: parseExpr(…).eval(): the evaluator reads JSON only"),
+        ("x = 1\nreturn x\ny = 2", "t.dos:2: return outside a function"),
+        ("def f() {\n\tdef g() {\n\t\treturn 1\n\t}\n\treturn g()\n}\nf()", "t.dos:2: def g inside a block is not supported"),
     ];
     for (source, expected) in cases {
         let got = script::run("t.dos", source, &[], &mut Recorder::default());

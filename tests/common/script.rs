@@ -949,10 +949,11 @@ pub fn run(
     }
     let mut env = Env::default();
     match it.block(&program, &mut env) {
-        Ok(_) => {
+        Ok(Flow::Next) => {
             it.out.globals = env.vars;
             Ok(it.out)
         }
+        Ok(Flow::Return(_)) => Err(at((it.line, "return outside a function".into()))),
         Err(e) => Err(at(e)),
     }
 }
@@ -1036,7 +1037,15 @@ impl Interpreter<'_> {
                 }
                 d.set(k, v);
             }
-            Kind::Def(_) => {}
+            Kind::Def(f) => {
+                if !self
+                    .functions
+                    .get(&f.name)
+                    .is_some_and(|g| Rc::ptr_eq(f, g))
+                {
+                    return self.fail(format!("def {} inside a block is not supported", f.name));
+                }
+            }
             Kind::If(cond, then, otherwise) => {
                 let c = self.eval(cond, env)?;
                 let branch = if self.truth(&c)? { then } else { otherwise };

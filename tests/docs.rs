@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 use PluginHttpClient::core::config::FromConfig;
+use PluginHttpClient::core::email::provider_table::built_in_providers;
 use PluginHttpClient::core::email::{EmailOptions, SmtpOptions};
 use PluginHttpClient::core::http::HttpConfig;
 use PluginHttpClient::core::messaging::MessagingConfig;
@@ -333,6 +334,55 @@ fn the_readmes_never_point_outside_the_repository() {
             assert!(
                 !target.starts_with("../") && !target.starts_with('/') && !target.contains("/../"),
                 "{rel}: link {target} points outside the repository"
+            );
+        }
+    }
+}
+
+/// The rows of the built-in mail server table (after the header row naming `header`):
+/// (the domains of the first cell, the rest of the row).
+fn provider_rows(doc: &str, header: &str) -> Vec<(Vec<String>, String)> {
+    let start = doc
+        .find(header)
+        .unwrap_or_else(|| panic!("no provider table headed {header}"));
+    doc[start..]
+        .lines()
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').splitn(2, '|').collect();
+            let domains = cells[0]
+                .split([',', '、'])
+                .map(|d| d.trim().to_string())
+                .collect();
+            (domains, cells.get(1).unwrap_or(&"").to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn both_references_list_exactly_the_built_in_mail_servers() {
+    for (doc, header) in [
+        ("docs/reference.md", "| domains | server, port |"),
+        ("docs/reference_cn.md", "| 域名 | 服务器与端口 |"),
+    ] {
+        let rows = provider_rows(&read(doc), header);
+        let documented: BTreeSet<String> = rows.iter().flat_map(|(d, _)| d.clone()).collect();
+        let built_in: BTreeSet<String> = built_in_providers()
+            .iter()
+            .map(|(d, _, _)| d.to_string())
+            .collect();
+        assert_eq!(documented, built_in, "{doc}: the provider table");
+        for (domain, host, port) in built_in_providers() {
+            let (_, rest) = rows
+                .iter()
+                .find(|(d, _)| d.iter().any(|x| x == domain))
+                .unwrap();
+            let names_host = rest.contains(&format!("`{host}`"))
+                || (*host == format!("smtp.{domain}") && rest.contains("`smtp.<"));
+            assert!(
+                names_host && rest.contains(&port.to_string()),
+                "{doc}: {domain} is {host}:{port}, the row says {rest}"
             );
         }
     }

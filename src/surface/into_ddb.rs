@@ -225,3 +225,95 @@ impl IntoDdb for FanOut {
         ])
     }
 }
+
+/// `version()`: what is loaded, into what server, what the self-check verified.
+pub struct VersionInfo {
+    pub plugin: String,
+    pub server: String,
+    pub abi: String,
+    pub cxx_abi: String,
+    pub arch: String,
+    pub self_check: String,
+    pub exceptions: String,
+    pub supported: String,
+    pub supported_linux_abi: String,
+    pub tls: String,
+    pub log_level: String,
+    pub log_file: String,
+}
+
+impl IntoDdb for VersionInfo {
+    fn into_ddb(self) -> Out {
+        let s = |v: String| Out::Str(v.into_bytes());
+        Out::Dict(vec![
+            ("plugin".into(), s(self.plugin)),
+            ("server".into(), s(self.server)),
+            ("abi".into(), s(self.abi)),
+            ("cxxAbi".into(), s(self.cxx_abi)),
+            ("arch".into(), s(self.arch)),
+            ("selfCheck".into(), s(self.self_check)),
+            ("exceptions".into(), s(self.exceptions)),
+            ("supported".into(), s(self.supported)),
+            ("supportedLinuxABI".into(), s(self.supported_linux_abi)),
+            ("tls".into(), s(self.tls)),
+            ("logLevel".into(), s(self.log_level)),
+            ("logFile".into(), s(self.log_file)),
+        ])
+    }
+}
+
+/// One row of `stats()`: a function's counts and latencies, or a token, pool or queue
+/// with its value.
+pub struct StatsRow {
+    pub section: &'static str,
+    pub name: String,
+    pub calls: Option<i64>,
+    pub errors: Option<i64>,
+    pub timeouts: Option<i64>,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub value: Option<i64>,
+}
+
+/// `stats()`: one table.
+pub struct Stats(pub Vec<StatsRow>);
+
+impl IntoDdb for Stats {
+    fn into_ddb(self) -> Out {
+        let r = self.0;
+        Out::Table(vec![
+            (
+                "section".into(),
+                ColumnValues::Str(r.iter().map(|x| x.section.as_bytes().to_vec()).collect()),
+            ),
+            (
+                "name".into(),
+                ColumnValues::Str(r.iter().map(|x| x.name.clone().into_bytes()).collect()),
+            ),
+            (
+                "calls".into(),
+                ColumnValues::Long(r.iter().map(|x| x.calls).collect()),
+            ),
+            (
+                "errors".into(),
+                ColumnValues::Long(r.iter().map(|x| x.errors).collect()),
+            ),
+            (
+                "timeouts".into(),
+                ColumnValues::Long(r.iter().map(|x| x.timeouts).collect()),
+            ),
+            (
+                "p50Ms".into(),
+                ColumnValues::Double(r.iter().map(|x| x.p50_ms).collect()),
+            ),
+            (
+                "p99Ms".into(),
+                ColumnValues::Double(r.iter().map(|x| x.p99_ms).collect()),
+            ),
+            (
+                "value".into(),
+                ColumnValues::Long(r.iter().map(|x| x.value).collect()),
+            ),
+        ])
+    }
+}

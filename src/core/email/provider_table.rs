@@ -38,6 +38,11 @@ const BUILT_IN: &[(&str, &str, u16)] = &[
     ("dolphindb.com", "smtp.office365.com", 587),
 ];
 
+/// The built-in providers: (domain, SMTP host, port), for the documentation's check.
+pub fn built_in_providers() -> &'static [(&'static str, &'static str, u16)] {
+    BUILT_IN
+}
+
 fn configured() -> &'static RwLock<HashMap<String, ServerEntry>> {
     static TABLE: OnceLock<RwLock<HashMap<String, ServerEntry>>> = OnceLock::new();
     TABLE.get_or_init(|| RwLock::new(HashMap::new()))

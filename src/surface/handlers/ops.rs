@@ -1,15 +1,15 @@
 //! `version()`, `stats()`, `setLogLevel(level, [file])`: operating the plugin.
-use crate::abi::{self, facts, ColumnValues, Out};
+use crate::abi::{self, facts};
 use crate::core::delivery::queue;
 use crate::core::error::{Cause, Error, Result};
 use crate::core::log::{self, Level};
 use crate::core::messaging::token_cache;
 use crate::core::stats;
+use crate::surface::into_ddb::{Stats, StatsRow, VersionInfo};
 use crate::surface::Maybe;
 
 /// What is loaded, into what server, and what the load-time self-check verified.
-pub fn version() -> Result<Out> {
-    let s = |v: &str| Out::Str(v.as_bytes().to_vec());
+pub fn version() -> Result<VersionInfo> {
     let (server, abi_version, flavour, self_check, exceptions) = match abi::server_info() {
         Ok(i) => (
             i.version,
@@ -26,93 +26,61 @@ pub fn version() -> Result<Out> {
             "unknown".into(),
         ),
     };
-    Ok(Out::Dict(vec![
-        ("plugin".into(), s(env!("CARGO_PKG_VERSION"))),
-        ("server".into(), s(&server)),
-        ("abi".into(), s(&abi_version)),
-        ("cxxAbi".into(), s(&flavour)),
-        ("arch".into(), s(facts::TARGET_ARCH)),
-        ("selfCheck".into(), s(&self_check)),
-        ("exceptions".into(), s(&exceptions)),
-        ("supported".into(), s(&facts::supported())),
-        (
-            "supportedLinuxABI".into(),
-            s(&facts::versions(facts::Flavour::Cxx11).join(", ")),
-        ),
-        (
-            "tls".into(),
-            s("rustls (ring), Mozilla roots + system store"),
-        ),
-        ("logLevel".into(), s(log::level().name())),
-        ("logFile".into(), s(&log::file().unwrap_or_default())),
-    ]))
+    Ok(VersionInfo {
+        plugin: env!("CARGO_PKG_VERSION").into(),
+        server,
+        abi: abi_version,
+        cxx_abi: flavour,
+        arch: facts::TARGET_ARCH.into(),
+        self_check,
+        exceptions,
+        supported: facts::supported(),
+        supported_linux_abi: facts::versions(facts::Flavour::Cxx11).join(", "),
+        tls: "rustls (ring), Mozilla roots + system store".into(),
+        log_level: log::level().name().into(),
+        log_file: log::file().unwrap_or_default(),
+    })
 }
 
 /// One table: per function (calls, errors, timeouts, p50/p99 ms), cached tokens (ids cut
-/// to four characters; value: seconds left), the delivery queue (value: messages waiting).
-pub fn stats() -> Result<Out> {
-    let mut section: Vec<&str> = Vec::new();
-    let mut name: Vec<String> = Vec::new();
-    let mut calls = Vec::new();
-    let mut errors = Vec::new();
-    let mut timeouts = Vec::new();
-    let mut p50 = Vec::new();
-    let mut p99 = Vec::new();
-    let mut value: Vec<Option<i64>> = Vec::new();
-    for f in stats::functions() {
-        section.push("function");
-        name.push(f.function.to_string());
-        calls.push(Some(f.calls as i64));
-        errors.push(Some(f.errors as i64));
-        timeouts.push(Some(f.timeouts as i64));
-        p50.push(Some(f.p50_ms));
-        p99.push(Some(f.p99_ms));
-        value.push(None);
-    }
+/// to four characters; value: seconds left), open pooled connections per host, the
+/// delivery queue (value: messages waiting).
+pub fn stats() -> Result<Stats> {
+    let mut rows: Vec<StatsRow> = stats::functions()
+        .into_iter()
+        .map(|f| StatsRow {
+            section: "function",
+            name: f.function.to_string(),
+            calls: Some(f.calls as i64),
+            errors: Some(f.errors as i64),
+            timeouts: Some(f.timeouts as i64),
+            p50_ms: Some(f.p50_ms),
+            p99_ms: Some(f.p99_ms),
+            value: None,
+        })
+        .collect();
+    let valued = |section, name, value: i64| StatsRow {
+        section,
+        name,
+        calls: None,
+        errors: None,
+        timeouts: None,
+        p50_ms: None,
+        p99_ms: None,
+        value: Some(value),
+    };
     for (platform, id, left) in token_cache::snapshot() {
-        section.push("token");
-        name.push(format!("{platform} {id}"));
-        calls.push(None);
-        errors.push(None);
-        timeouts.push(None);
-        p50.push(None);
-        p99.push(None);
-        value.push(Some(left as i64));
+        rows.push(valued("token", format!("{platform} {id}"), left as i64));
     }
     for (host, open) in crate::core::http::sockets::open_connections() {
-        section.push("pool");
-        name.push(host);
-        calls.push(None);
-        errors.push(None);
-        timeouts.push(None);
-        p50.push(None);
-        p99.push(None);
-        value.push(Some(open as i64));
+        rows.push(valued("pool", host, open as i64));
     }
-    section.push("queue");
-    name.push("deliveries".into());
-    calls.push(None);
-    errors.push(None);
-    timeouts.push(None);
-    p50.push(None);
-    p99.push(None);
-    value.push(Some(queue::pending() as i64));
-    Ok(Out::Table(vec![
-        (
-            "section".into(),
-            ColumnValues::Str(section.iter().map(|s| s.as_bytes().to_vec()).collect()),
-        ),
-        (
-            "name".into(),
-            ColumnValues::Str(name.into_iter().map(String::into_bytes).collect()),
-        ),
-        ("calls".into(), ColumnValues::Long(calls)),
-        ("errors".into(), ColumnValues::Long(errors)),
-        ("timeouts".into(), ColumnValues::Long(timeouts)),
-        ("p50Ms".into(), ColumnValues::Double(p50)),
-        ("p99Ms".into(), ColumnValues::Double(p99)),
-        ("value".into(), ColumnValues::Long(value)),
-    ]))
+    rows.push(valued(
+        "queue",
+        "deliveries".into(),
+        queue::pending() as i64,
+    ));
+    Ok(Stats(rows))
 }
 
 /// Sets what is logged (and, with `file`, where else: "" stops the file); returns the

@@ -387,3 +387,49 @@ fn both_references_list_exactly_the_built_in_mail_servers() {
         }
     }
 }
+
+/// The versions of the facts committed for one architecture and string ABI.
+fn facts_versions(arch: &str, flavour: &str) -> BTreeSet<String> {
+    std::fs::read_dir(root().join("facts").join(arch).join(flavour))
+        .unwrap_or_else(|e| panic!("facts/{arch}/{flavour}: {e}"))
+        .filter_map(|e| {
+            let name = e.ok()?.file_name().into_string().ok()?;
+            name.strip_suffix(".json").map(str::to_string)
+        })
+        .collect()
+}
+
+#[test]
+fn both_readmes_list_the_servers_the_committed_facts_support() {
+    let columns = [
+        ("x86_64", "standard"),
+        ("x86_64", "cxx11"),
+        ("aarch64", "standard"),
+        ("aarch64", "cxx11"),
+    ];
+    for readme in READMES {
+        let text = read(readme);
+        let mut listed: Vec<BTreeSet<String>> = vec![BTreeSet::new(); columns.len()];
+        for line in text
+            .lines()
+            .filter(|l| l.starts_with("| ") && l.as_bytes().get(2).is_some_and(u8::is_ascii_digit))
+        {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+            if cells.len() != columns.len() + 1 {
+                continue;
+            }
+            for (c, set) in listed.iter_mut().enumerate() {
+                if cells[c + 1] == "✓" {
+                    set.extend(cells[0].split([',', '、']).map(|v| v.trim().to_string()));
+                }
+            }
+        }
+        for ((arch, flavour), set) in columns.iter().zip(&listed) {
+            assert_eq!(
+                set,
+                &facts_versions(arch, flavour),
+                "{readme}: the supported servers for {arch} {flavour}"
+            );
+        }
+    }
+}

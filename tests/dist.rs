@@ -1,16 +1,24 @@
 //! Distribution: the release library built by `scripts/dist.sh` (cargo-zigbuild, glibc 2.17)
 //! loads on old servers — its symbol versions and NEEDED libraries are checked, and it is
-//! loaded into the test host of several versions — and the C API (`include/httpclient.h`)
-//! is called by a C program (`tests/c_api/main.c`) against a real local server.
+//! loaded into the test host of several versions — for x86_64 and for aarch64 (the test host
+//! built with aarch64-linux-gnu-g++ and run under qemu-aarch64), and the C API
+//! (`include/httpclient.h`) is called by a C program (`tests/c_api/main.c`) against a real
+//! local server.
 //!
-//! The dist build is `bash scripts/dist.sh all --out <target>/dist-test`, run once per test
-//! process (incremental: seconds when nothing changed, a few minutes from scratch). It needs
-//! ziglang, cargo-zigbuild and cbindgen (`bash scripts/dist.sh --install-tools`).
+//! The dist builds are `bash scripts/dist.sh all --out <target>/dist-test` and
+//! `bash scripts/dist.sh 2.00.16 --arch aarch64 --out <target>/dist-test-aarch64` (the
+//! single-version layout: `httpClient/`), each run once per test process (incremental:
+//! seconds when nothing changed, a few minutes from scratch). They need ziglang,
+//! cargo-zigbuild and cbindgen (`bash scripts/dist.sh --install-tools --arch aarch64`), and
+//! for aarch64 g++-aarch64-linux-gnu and qemu-user (apt).
+#[path = "common/cross.rs"]
+mod cross;
 #[path = "common/host.rs"]
 mod host;
 #[path = "common/http_peer.rs"]
 mod http_peer;
 
+use cross::{repo, succeed, target_dir};
 use http_peer::HttpPeer;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,6 +27,7 @@ use std::sync::OnceLock;
 const MAX_GLIBC: (u32, u32) = (2, 17);
 /// CentOS 7's libgcc_s (gcc 4.8.5) defines symbol versions up to GCC_4.8.0.
 const MAX_GCC: (u32, u32) = (4, 8);
+/// The libraries every Linux of its architecture has; the dynamic loader is named per arch.
 const ALLOWED_NEEDED: &[&str] = &[
     "libc.so.6",
     "libm.so.6",
@@ -26,29 +35,13 @@ const ALLOWED_NEEDED: &[&str] = &[
     "libpthread.so.0",
     "librt.so.1",
     "libgcc_s.so.1",
-    "ld-linux-x86-64.so.2",
 ];
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// target/ of this test binary (target/<profile>/deps/<test>).
-fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.ancestors().nth(3).expect("target dir").to_path_buf()
-}
-
-/// Runs `cmd` to completion; fails the test with `what`, stdout and stderr unless it succeeded.
-fn succeed(cmd: &mut Command, what: &str) -> std::process::Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+fn loader(arch: &str) -> &'static str {
+    match arch {
+        "aarch64" => "ld-linux-aarch64.so.1",
+        _ => "ld-linux-x86-64.so.2",
+    }
 }
 
 /// The dist output of `scripts/dist.sh all`, built once per test process.
@@ -57,12 +50,24 @@ fn dist() -> &'static Path {
     DIST.get_or_init(|| {
         let out = target_dir().join("dist-test");
         succeed(
-            Command::new("bash")
-                .arg(repo().join("scripts/dist.sh"))
-                .args(["all", "--out"])
-                .arg(&out)
-                .env("CARGO_TARGET_DIR", target_dir()),
-            "scripts/dist.sh (tools: bash scripts/dist.sh --install-tools)",
+            cross::script("dist.sh").args(["all", "--out"]).arg(&out),
+            "scripts/dist.sh all (tools: bash scripts/dist.sh --install-tools)",
+        );
+        out
+    })
+}
+
+/// The dist output of `scripts/dist.sh 2.00.16 --arch aarch64`, built once per test process.
+fn dist_aarch64() -> &'static Path {
+    static DIST: OnceLock<PathBuf> = OnceLock::new();
+    DIST.get_or_init(|| {
+        let out = target_dir().join("dist-test-aarch64");
+        let _ = std::fs::remove_dir_all(&out);
+        succeed(
+            cross::script("dist.sh")
+                .args(["2.00.16", "--arch", "aarch64", "--out"])
+                .arg(&out),
+            "scripts/dist.sh 2.00.16 --arch aarch64 (tools: bash scripts/dist.sh --install-tools --arch aarch64)",
         );
         out
     })
@@ -70,6 +75,10 @@ fn dist() -> &'static Path {
 
 fn dist_library() -> PathBuf {
     dist().join("httpClient-2.00.16/libPluginHttpClient.so")
+}
+
+fn dist_library_aarch64() -> PathBuf {
+    dist_aarch64().join("httpClient/libPluginHttpClient.so")
 }
 
 fn tool(program: &str, args: &[&str], file: &Path) -> String {
@@ -95,14 +104,19 @@ fn versions(dynsyms: &str, prefix: &str) -> Vec<((u32, u32), String)> {
     found
 }
 
-#[test]
-fn dist_library_needs_nothing_newer_than_glibc_2_17() {
-    let lib = dist_library();
-    let dynsyms = tool("objdump", &["-T"], &lib);
+/// No symbol version newer than glibc 2.17 / gcc 4.8, no C++ runtime, no OpenSSL.
+fn check_symbol_versions(lib: &Path, arch: &str) {
+    assert_eq!(
+        cross::elf_machine(lib),
+        cross::machine_of(arch),
+        "{} is not an {arch} library",
+        lib.display()
+    );
+    let dynsyms = tool(cross::objdump(arch), &["-T"], lib);
     let glibc = versions(&dynsyms, "GLIBC_");
     assert!(!glibc.is_empty(), "no GLIBC_ versions found:\n{dynsyms}");
     let newest = glibc.iter().max().unwrap();
-    println!("newest glibc symbol version: {}", newest.1);
+    println!("{arch}: newest glibc symbol version: {}", newest.1);
     let too_new: Vec<&str> = dynsyms
         .lines()
         .filter(|l| {
@@ -112,30 +126,34 @@ fn dist_library_needs_nothing_newer_than_glibc_2_17() {
         .collect();
     assert!(
         too_new.is_empty(),
-        "symbols newer than glibc 2.17 / gcc 4.8:\n{}",
+        "{arch}: symbols newer than glibc 2.17 / gcc 4.8:\n{}",
         too_new.join("\n")
     );
     // No C++ runtime at link time: the ABI layer reaches the server's libstdc++ by dlsym.
     for forbidden in ["GLIBCXX_", "CXXABI_", "OPENSSL_", "libssl", "libcrypto"] {
         assert!(
             !dynsyms.contains(forbidden),
-            "{forbidden} in the dynamic symbols"
+            "{arch}: {forbidden} in the dynamic symbols"
         );
     }
 }
 
-#[test]
-fn dist_library_needs_only_system_libraries() {
-    let headers = tool("objdump", &["-p"], &dist_library());
+/// NEEDED only system libraries (libgcc_s among them: see scripts/dist.sh), DF_1_NODELETE set.
+fn check_needed(lib: &Path, arch: &str) {
+    let headers = tool(cross::objdump(arch), &["-p"], lib);
     let needed: Vec<&str> = headers
         .lines()
         .filter_map(|l| l.trim().strip_prefix("NEEDED"))
         .map(str::trim)
         .collect();
-    println!("NEEDED: {needed:?}");
+    println!("{arch}: NEEDED: {needed:?}");
     assert!(needed.contains(&"libc.so.6"), "{headers}");
+    assert!(needed.contains(&"libgcc_s.so.1"), "{arch}: {headers}");
     for n in &needed {
-        assert!(ALLOWED_NEEDED.contains(n), "unexpected NEEDED {n}");
+        assert!(
+            ALLOWED_NEEDED.contains(n) || *n == loader(arch),
+            "{arch}: unexpected NEEDED {n}"
+        );
     }
     // Stays mapped after dlclose (pool and runtime threads may still run).
     let flags_1 = headers
@@ -146,7 +164,53 @@ fn dist_library_needs_only_system_libraries() {
     const DF_1_NODELETE: u64 = 0x8;
     assert!(
         flags_1 & DF_1_NODELETE != 0,
-        "DF_1_NODELETE missing:\n{headers}"
+        "{arch}: DF_1_NODELETE missing:\n{headers}"
+    );
+}
+
+#[test]
+fn dist_library_needs_nothing_newer_than_glibc_2_17() {
+    check_symbol_versions(&dist_library(), "x86_64");
+}
+
+#[test]
+fn dist_library_needs_only_system_libraries() {
+    check_needed(&dist_library(), "x86_64");
+}
+
+#[test]
+fn aarch64_dist_library_needs_nothing_newer_than_glibc_2_17() {
+    check_symbol_versions(&dist_library_aarch64(), "aarch64");
+}
+
+#[test]
+fn aarch64_dist_library_needs_only_system_libraries() {
+    check_needed(&dist_library_aarch64(), "aarch64");
+}
+
+/// version(), a GET against a local peer, an argument error and a transport error (both
+/// exceptions thrown through the plugin's frames), in the host `host` of `arch`.
+fn check_in_host(host: &Path, arch: &str, dir: &Path, v: &str, peer: &HttpPeer) {
+    let script = format!(
+        "version()\nhttpGet({})\nhttpGet(1)\nhttpGet(\"http://127.0.0.1:1/\", , 2000)",
+        host::lit(&format!("{}/echo?from=zig-{arch}", peer.base_url()))
+    );
+    let r = cross::run_host(host, arch, &dir.join("PluginHttpClient.txt"), &script);
+    let what = format!("{v} {arch} {}", host.display());
+    r.assert_clean(&what);
+    assert!(r.lines[1].starts_with("OK {"), "{what}: {}", r.lines[1]);
+    assert!(r.lines[1].contains(v), "{what}: {}", r.lines[1]);
+    let d = host::parse_ok(&r.lines[2]);
+    assert_eq!(host::entry(&d, "responseCode").1, 200, "{what}");
+    assert!(
+        r.lines[3].starts_with("ERR IllegalArgumentException: httpClient::httpGet: url"),
+        "{what}: {}",
+        r.lines[3]
+    );
+    assert!(
+        r.lines[4].starts_with("ERR RuntimeException: httpClient::httpGet: "),
+        "{what}: {}",
+        r.lines[4]
     );
 }
 
@@ -173,34 +237,50 @@ fn dist_has_a_folder_per_supported_version_sharing_one_library() {
 fn dist_library_works_in_the_test_host_of_old_and_new_versions() {
     let peer = HttpPeer::start();
     for v in ["1.30.19", "2.00.16", "3.00.3"] {
-        let host = host::host_binary(v, None);
-        let dir = dist().join(format!("httpClient-{v}"));
-        let script = format!(
-            "version()\nhttpGet({})\nhttpGet(1)\nhttpGet(\"http://127.0.0.1:1/\", , 2000)",
-            host::lit(&format!("{}/echo?from=zig", peer.base_url()))
-        );
-        let r = host::run_host(&host, &dir, &script, &[], &[]);
-        assert_eq!(r.code, Some(0), "{v}: {}\n{:?}", r.stderr, r.lines);
-        assert!(r.lines[0].starts_with("LOADED "), "{:?}", r.lines);
-        assert!(r.lines[1].starts_with("OK {"), "{v}: {}", r.lines[1]);
-        assert!(r.lines[1].contains(v), "{v}: {}", r.lines[1]);
-        let d = host::parse_ok(&r.lines[2]);
-        assert_eq!(host::entry(&d, "responseCode").1, 200);
-        assert!(
-            r.lines[3].starts_with("ERR IllegalArgumentException: httpClient::httpGet: url"),
-            "{v}: {}",
-            r.lines[3]
-        );
-        assert!(
-            r.lines[4].starts_with("ERR RuntimeException: httpClient::httpGet: "),
-            "{v}: {}",
-            r.lines[4]
+        let host = cross::host_for(v, "standard", "x86_64");
+        check_in_host(
+            &host,
+            "x86_64",
+            &dist().join(format!("httpClient-{v}")),
+            v,
+            &peer,
         );
     }
     assert_eq!(
         peer.last_request().unwrap().path_and_query,
-        "/echo?from=zig"
+        "/echo?from=zig-x86_64"
     );
+}
+
+#[test]
+fn aarch64_dist_is_one_folder_for_one_version() {
+    let entries: Vec<String> = std::fs::read_dir(dist_aarch64())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(entries, ["httpClient"]);
+    let dir = dist_aarch64().join("httpClient");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("PluginHttpClient.txt")).unwrap(),
+        PluginHttpClient::surface::descriptor::for_version("2.00.16").unwrap()
+    );
+}
+
+#[test]
+fn aarch64_dist_library_works_in_the_aarch64_test_host_under_qemu() {
+    let peer = HttpPeer::start();
+    let dir = dist_aarch64().join("httpClient");
+    // The standard and the Linux_ABI (cxx11 std::string) server builds.
+    for flavour in ["standard", "cxx11"] {
+        let host = cross::host_for("2.00.16", flavour, "aarch64");
+        assert_eq!(cross::elf_machine(&host), cross::EM_AARCH64);
+        check_in_host(&host, "aarch64", &dir, "2.00.16", &peer);
+    }
+    let requests = peer.requests();
+    assert_eq!(requests.len(), 2, "one GET per host");
+    assert!(requests
+        .iter()
+        .all(|r| r.path_and_query == "/echo?from=zig-aarch64"));
 }
 
 /// Compiles tests/c_api/main.c against include/httpclient.h (linked to the given folder's
@@ -282,7 +362,7 @@ fn committed_header_is_the_generated_one() {
                 "--output",
             ])
             .arg(&fresh)
-            .arg("src/capi.rs"),
+            .arg("src/abi/c_api.rs"),
         "cbindgen (install: bash scripts/dist.sh --install-tools)",
     );
     assert_eq!(

@@ -16,7 +16,7 @@
 #   scripts/dist.sh --header         # only regenerate include/httpclient.h (cbindgen) from src/abi/c_api.rs
 #
 # Honors CARGO_TARGET_DIR (default: target/). The library is built once per architecture
-# (target/<triple>/release/); every folder gets a copy of the same file (one binary serves
+# (target/zigbuild/<triple>/release/); every folder gets a copy of the same file (one binary serves
 # every supported server version of its architecture). Prints each folder written.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -103,10 +103,15 @@ CC_FOR_ARCH=$(gcc_for "$ARCH")
 command -v "$CC_FOR_ARCH" >/dev/null || die "$CC_FOR_ARCH not found (it provides the $ARCH libgcc_s.so.1)"
 GCC_S=$("$CC_FOR_ARCH" -print-file-name=libgcc_s.so.1)
 [ -f "$GCC_S" ] || die "libgcc_s.so.1 for $ARCH not found ($CC_FOR_ARCH -print-file-name gave $GCC_S)"
+# A build directory of its own: any other release build for the same triple (cargo fuzz,
+# `cargo build --release --target ...`) would overwrite target/<triple>/release/
+# libPluginHttpClient.so with a library that is not linked for glibc 2.17, and cargo does not
+# copy its own artifact there again while it is up to date.
+ZIG_TARGET_DIR=$TARGET_DIR/zigbuild
 start=$(date +%s)
-cargo-zigbuild rustc --release --target "$TRIPLE.$GLIBC" --lib -- -C "link-arg=$GCC_S"
+CARGO_TARGET_DIR=$ZIG_TARGET_DIR cargo-zigbuild rustc --release --target "$TRIPLE.$GLIBC" --lib -- -C "link-arg=$GCC_S"
 echo "dist.sh: zigbuild ($ARCH) took $(($(date +%s) - start)) s" >&2
-BUILT=$TARGET_DIR/$TRIPLE/release/libPluginHttpClient.so
+BUILT=$ZIG_TARGET_DIR/$TRIPLE/release/libPluginHttpClient.so
 [ -f "$BUILT" ] || die "$BUILT was not built"
 # Strip with the binutils of the target when present (Debian's objcopy also reads AArch64 ELF).
 OBJCOPY=objcopy

@@ -25,11 +25,13 @@ fi
 
 TIMES=()
 START=$(date +%s)
+ADD_VERSION=
 report() {
     echo
     echo "scripts/test.sh timings:"
     for t in "${TIMES[@]}"; do echo "    $t"; done
     echo "    total: $(($(date +%s) - START)) s"
+    [ -z "$ADD_VERSION" ] || echo "$ADD_VERSION"
 }
 trap report EXIT
 # part <name> <command...>: runs the command and records its duration.
@@ -64,17 +66,16 @@ install() {
 MIRROR=${DOLPHINDB_PLUGIN_REPO:-}
 [ -n "$MIRROR" ] && [ -e "$MIRROR" ] || MIRROR=/work/.mirror/dolphindb+DolphinDBPlugin/repo
 if [ -e "$MIRROR" ]; then
-    ADD_VERSION="tests/add_version.rs ran against $MIRROR"
+    ADD_VERSION="tests/add_version.rs: runs against the DolphinDBPlugin repository $MIRROR"
 else
-    ADD_VERSION="tests/add_version.rs SKIPPED its main check: no DolphinDBPlugin clone (set DOLPHINDB_PLUGIN_REPO)"
+    ADD_VERSION="tests/add_version.rs: SKIPS its main check (facts from the public headers equal the committed ones): no DolphinDBPlugin clone; set DOLPHINDB_PLUGIN_REPO to a clone of https://github.com/dolphindb/DolphinDBPlugin"
 fi
+echo "$ADD_VERSION" >&2
 
 part "install tools" install
 part "cargo test --all-targets" cargo test --all-targets "$@"
-TIMES+=("($ADD_VERSION)")
 part "aarch64 host suites (qemu)" env HTTPCLIENT_TEST_TARGET=aarch64 \
     cargo test --test host_foundation --test host_http --test host_email
 part "aarch64 bad-input battery (qemu)" env HTTPCLIENT_TEST_TARGET=aarch64 \
     cargo test --test reliability bad_input_battery
 part "fuzz (4 x 20 s)" bash scripts/fuzz.sh 20
-echo "$ADD_VERSION"

@@ -8,7 +8,8 @@
 # Where the headers come from: DolphinDB publishes them in its plugin repository,
 # https://github.com/dolphindb/DolphinDBPlugin — the include/ folder of the branch
 # release<major><minor>.<patch>, e.g. release200.16 for server 2.00.16, release300.3 for
-# 3.00.3, release130.23 for 1.30.23. For example:
+# 3.00.3, release130.23 for 1.30.23 (`git ls-remote --heads
+# https://github.com/dolphindb/DolphinDBPlugin.git 'release*'` lists them). For example:
 #
 #   git clone --depth 1 --branch release300.4 https://github.com/dolphindb/DolphinDBPlugin.git /tmp/ddbplugin
 #   bash scripts/add-server-version.sh /tmp/ddbplugin/include --version 3.00.4

@@ -126,8 +126,12 @@ def main():
     src = os.path.join(HERE, "host.cpp")
     exe = os.path.join(out, name)
     cxx11 = 1 if a.flavour == "cxx11" else 0
+    # DolphinDB's BOOL and CHAR are `char` with -128 (CHAR_MIN) as null, so the server is
+    # built with a signed char; AArch64's default char is unsigned, where CHAR_MIN is 0 and
+    # false would read as null.
+    signed_char = ["-fsigned-char"] if a.arch == "aarch64" else []
     cmd = [COMPILERS[a.arch], "-std=c++17", "-O1", "-g", "-D_GLIBCXX_USE_CXX11_ABI=%d" % cxx11, "-Wall", "-Wextra",
-           "-I", gen] + shlex.split(os.environ.get("HOST_CXXFLAGS", "")) + [
+           "-I", gen] + signed_char + shlex.split(os.environ.get("HOST_CXXFLAGS", "")) + [
            src, "-rdynamic", "-ldl", "-pthread"]
     with open(src, "rb") as fh:
         stamp = header + "\n" + " ".join(cmd) + "\n" + fh.read().decode("utf-8", "replace")

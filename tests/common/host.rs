@@ -60,7 +60,10 @@ pub fn plugin_library() -> PathBuf {
         let mut cmd = Command::new(env!("CARGO"));
         cmd.args(["build", "--lib", "--quiet", "--manifest-path"])
             .arg(repo().join("Cargo.toml"))
-            .env("CARGO_TARGET_DIR", profile.parent().expect("target dir"));
+            .env("CARGO_TARGET_DIR", profile.parent().expect("target dir"))
+            // cargo sets it for the test; passed on, it changes the build scripts' inputs
+            // (ring's among them) and every test run would rebuild them and the library
+            .env_remove("CARGO_MANIFEST_DIR");
         if profile.file_name().is_some_and(|n| n == "release") {
             cmd.arg("--release");
         }

@@ -21,6 +21,8 @@
 //! - the host's floor: `httpClient::flush(0)` (a no-op plugin call returning an INT) and, for
 //!   reference, `httpClient::version()` (which builds a 10-entry dictionary);
 //! - 16 concurrent callers vs 1 (`host --threads 16`), with the CPU used;
+//! - what an idle calling thread keeps (memory, fds) and what a short-lived thread's only
+//!   call costs, per-thread vs shared clients;
 //! - messaging: robotSend to a local platform emulator, one webhook (the calling thread's
 //!   client) and four (the fan-out's threads, through the shared clients);
 //! - sendEmail against the local SMTP server (aiosmtpd, implicit TLS): ours pooled through the
@@ -31,7 +33,7 @@
 //! Every measurement is the best of `BENCH_ROUNDS` (default 3) rounds, the contenders of one
 //! workload interleaved within a round (the machine is shared: compare ratios from the same
 //! run). `BENCH_SCALE` (default 1.0) scales every call count.
-//! `BENCH_ONLY=http|https|conc|msg|email|instr` runs some groups (comma-separated).
+//! `BENCH_ONLY=http|https|conc|idle|msg|email|instr` runs some groups (comma-separated).
 //! `BENCH_PIN=1` pins the sequential groups (measured process on CPU 0, server on the last
 //! CPU). `BENCH_PEER=test` uses the test peer even when nginx is installed.
 #[path = "../tests/common/host.rs"]
@@ -49,9 +51,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use PluginHttpClient::core::email::{self, Content, EmailAddress, EmailOptions, Mail};
-use PluginHttpClient::core::http::{
-    self, Header, HttpConfig, Method, Params, Request, RequestUrl,
-};
+use PluginHttpClient::core::http::{self, Header, HttpConfig, Method, Params, Request, RequestUrl};
 
 const VERSION: &str = "2.00.16";
 const JSON_BODY: &str =
@@ -303,6 +303,9 @@ impl Baseline<'_> {
 /// The child side of `Baseline::command`: a warm-up call per thread, `REPEAT`, n calls per
 /// thread, `REPEAT` — the host's `#repeat` protocol.
 fn child_main(kind: &str) {
+    if kind == "idle" {
+        return idle_child();
+    }
     let a: Vec<String> = std::env::args().skip(1).collect();
     let (url, n, post, ca) = (&a[0], a[1].parse::<usize>().unwrap(), a[2] == "post", &a[3]);
     let threads: usize = a[4].parse().unwrap();
@@ -338,6 +341,103 @@ fn child_main(kind: &str) {
     println!("REPEAT ok={threads} err=0");
     each(n);
     println!("REPEAT ok={} err=0", threads * n);
+}
+
+/// Resident memory (kB) and open file descriptors of this process.
+fn rss_and_fds() -> (f64, usize) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let rss = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0);
+    let fds = std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count());
+    (rss, fds)
+}
+
+/// `BENCH_CHILD=idle URL THREADS CA`: what an idle calling thread costs, and what a thread's
+/// first call costs. THREADS threads start and wait (memory, fds measured); each makes two
+/// calls through `core::http::execute` and waits (measured again: the difference is what
+/// the threads keep while idle); then THREADS short-lived threads, one after the other,
+/// each make one call and end (time per thread). Prints `IDLE rss0 rss1 fds0 fds1` and
+/// `FIRST µs`.
+fn idle_child() {
+    use std::sync::{Arc, Barrier};
+    let a: Vec<String> = std::env::args().skip(1).collect();
+    let (url, threads, ca) = (a[0].clone(), a[1].parse::<usize>().unwrap(), a[2].clone());
+    let req = Arc::new(core_request(&url, false, Some(&ca)));
+    // one call on this thread first: the shared TLS configuration, the roots, the sweeper
+    assert_eq!(http::execute(&req).unwrap().status, 200);
+    let started = Arc::new(Barrier::new(threads + 1));
+    let called = Arc::new(Barrier::new(threads + 1));
+    let done = Arc::new(Barrier::new(threads + 1));
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let (started, called, done, req) =
+                (started.clone(), called.clone(), done.clone(), req.clone());
+            std::thread::spawn(move || {
+                started.wait();
+                started.wait();
+                for _ in 0..2 {
+                    assert_eq!(http::execute(&req).unwrap().status, 200);
+                }
+                called.wait();
+                done.wait();
+            })
+        })
+        .collect();
+    started.wait();
+    let (rss0, fds0) = rss_and_fds();
+    started.wait();
+    called.wait();
+    std::thread::sleep(Duration::from_millis(200));
+    let (rss1, fds1) = rss_and_fds();
+    done.wait();
+    handles.into_iter().for_each(|h| h.join().unwrap());
+    println!("IDLE {rss0} {rss1} {fds0} {fds1}");
+    let t0 = Instant::now();
+    for _ in 0..threads {
+        let req = req.clone();
+        std::thread::spawn(move || assert_eq!(http::execute(&req).unwrap().status, 200))
+            .join()
+            .unwrap();
+    }
+    println!(
+        "FIRST {:.1}",
+        1e6 * t0.elapsed().as_secs_f64() / threads as f64
+    );
+}
+
+/// Runs [`idle_child`]: (kB kept per idle thread, fds kept per idle thread, µs for a
+/// short-lived thread's only call).
+fn idle_run(url: &str, ca: &str, threads: usize, env: &[(&str, &str)]) -> (f64, f64, f64) {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.env("BENCH_CHILD", "idle")
+        .args([url, &threads.to_string(), ca]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("idle child");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "idle child: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let field = |p: &str| -> Vec<f64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(p))
+            .map(|r| {
+                r.split_whitespace()
+                    .filter_map(|x| x.parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let idle = field("IDLE ");
+    let first = field("FIRST ");
+    let n = threads as f64;
+    ((idle[1] - idle[0]) / n, (idle[3] - idle[2]) / n, first[0])
 }
 
 /// Builds the C baseline (once) into the target directory.
@@ -899,6 +999,19 @@ fn main() {
         eprintln!("bench: concurrency done");
     }
 
+    let mut idle_rows = Vec::new();
+    if want("idle") {
+        let url = format!("{}/echo", server.https);
+        let threads = 100;
+        for (name, env) in [
+            ("per-thread clients", &[][..]),
+            ("shared clients (before)", &[SHARED_ONLY][..]),
+        ] {
+            idle_rows.push((name, idle_run(&url, &ca, threads, env)));
+        }
+        eprintln!("bench: idle threads done");
+    }
+
     let mut msg_rows = Vec::new();
     if want("msg") {
         msg_rows = messaging_bench(&host, rounds);
@@ -930,6 +1043,14 @@ fn main() {
         println!("|---|---:|---:|---:|---|---:|---|");
         for n in &conc_notes {
             println!("{n}");
+        }
+    }
+    if !idle_rows.is_empty() {
+        println!();
+        println!("| 100 threads, 2 HTTPS calls each, then idle | memory kept per idle thread | fds kept per idle thread | a short-lived thread's only call |");
+        println!("|---|---:|---:|---:|");
+        for (name, (kb, fds, first)) in &idle_rows {
+            println!("| {name} | {kb:.0} kB | {fds:.2} | {first:.0} µs |");
         }
     }
     if !msg_rows.is_empty() {
@@ -1087,7 +1208,11 @@ fn instructions_bench(host: &Host, url: &str) -> Vec<(String, f64, f64)> {
         let core = per_call_instructions(|n| (base("core").command(n), None));
         let ours = per_call_instructions(hosted(host_call(url, post, None), &[]));
         let shared = per_call_instructions(hosted(host_call(url, post, None), &[SHARED_ONLY]));
-        rows.push((format!("{what}: raw reqwest blocking, reused client"), raw, raw));
+        rows.push((
+            format!("{what}: raw reqwest blocking, reused client"),
+            raw,
+            raw,
+        ));
         rows.push((
             format!("{what}: raw reqwest async on the calling thread"),
             raw_async,

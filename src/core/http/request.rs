@@ -112,7 +112,7 @@ fn execute_inner(req: &Request) -> Result<Response> {
             };
         }
     }
-    let parsed = reqwest::Url::parse(&url).map_err(|e| {
+    let parsed = parse_url(&url).map_err(|e| {
         let shown = url.split(['?', '#']).next().unwrap_or("");
         Error::argument(format!("invalid URL '{shown}': {e}"))
     })?;
@@ -180,6 +180,33 @@ fn execute_inner(req: &Request) -> Result<Response> {
         });
     }
     call.send_shared()
+}
+
+thread_local! {
+    /// The URL this thread parsed last, and its parse: a script calling one URL in a loop
+    /// parses it once (a parse is ~6k instructions, mostly IDNA host processing).
+    static LAST_URL: std::cell::RefCell<Option<(String, reqwest::Url)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// `Url::parse`, its error as text.
+fn parse_url(url: &str) -> std::result::Result<reqwest::Url, String> {
+    let parse = |u: &str| reqwest::Url::parse(u).map_err(|e| e.to_string());
+    LAST_URL
+        .try_with(|last| {
+            let Ok(mut last) = last.try_borrow_mut() else {
+                return parse(url);
+            };
+            if let Some((text, parsed)) = last.as_ref() {
+                if text == url {
+                    return Ok(parsed.clone());
+                }
+            }
+            let parsed = parse(url)?;
+            *last = Some((url.to_string(), parsed.clone()));
+            Ok(parsed)
+        })
+        .unwrap_or_else(|_| parse(url))
 }
 
 /// A checked request, ready to send on either path.

@@ -174,6 +174,19 @@ fn run_marked(
         .spawn()
         .expect("spawn measured process");
     let pid = child.id().to_string();
+    // stderr drained on a thread of its own: a process logging a warning per call must
+    // not block on a full pipe (its last lines are kept for the failure message)
+    let err = BufReader::new(child.stderr.take().unwrap());
+    let err_tail = std::thread::spawn(move || {
+        let mut tail = std::collections::VecDeque::new();
+        for line in err.lines().map_while(Result::ok) {
+            if tail.len() == 5 {
+                tail.pop_front();
+            }
+            tail.push_back(line);
+        }
+        tail
+    });
     let mut stdin = child.stdin.take().unwrap();
     if let Some(script) = stdin_script {
         stdin.write_all(script.as_bytes()).unwrap();
@@ -187,19 +200,22 @@ fn run_marked(
         if let Some(rest) = line.strip_prefix("REPEAT ") {
             marks.push((Instant::now(), cpu_of(&pid), cpu_of("self")));
             let want = if marks.len() == 1 { warm } else { calls };
-            assert_eq!(
-                rest,
-                format!("ok={want} err=0"),
-                "{what}\nearlier output: {other:?}"
-            );
+            if rest != format!("ok={want} err=0") {
+                let _ = child.kill();
+                panic!(
+                    "{what}: {rest}\nearlier output: {other:?}\nstderr: {:?}",
+                    err_tail.join().unwrap_or_default()
+                );
+            }
         } else if !line.starts_with("LOADED") && !line.starts_with("OK") {
             other.push(line);
         }
     }
     let status = child.wait().unwrap();
+    let err_tail = err_tail.join().unwrap_or_default();
     assert!(
         status.success() && marks.len() == 2,
-        "{what} failed: {other:?}"
+        "{what} failed: {other:?}\nstderr: {err_tail:?}"
     );
     let (t0, h0, p0) = marks[0];
     let (t1, h1, p1) = marks[1];
@@ -950,6 +966,18 @@ fn main() {
         }
     }
 
+    // Each group's table is printed as soon as it is measured.
+    let floor = floor.unwrap_or_else(|| host.repeat(1, &[], floor_call, scaled(20000)));
+    let version = host.repeat(1, &[], "httpClient::version()", scaled(5000));
+    if !rows.is_empty() {
+        print_table(&rows, floor);
+    }
+    println!(
+        "\nhost floor: `{floor_call}` through the host = {:.1} µs per call; `httpClient::version()` (a 10-entry dictionary of server facts) = {:.1} µs",
+        floor.us(),
+        version.us()
+    );
+
     // From here on every CPU for everyone: 16 callers must be able to use both cores.
     if pin {
         pin_this_process(&(0..cpus).collect::<Vec<_>>());
@@ -997,6 +1025,12 @@ fn main() {
             ));
         }
         eprintln!("bench: concurrency done");
+        println!();
+        println!("| 16 callers vs 1 (calls/s) | 1 caller | 16 callers | 16 / 1 | CPU, 16 callers | 16 callers, shared clients (before) | CPU, 1 caller |");
+        println!("|---|---:|---:|---:|---|---:|---|");
+        for n in &conc_notes {
+            println!("{n}");
+        }
     }
 
     let mut idle_rows = Vec::new();
@@ -1010,42 +1044,6 @@ fn main() {
             idle_rows.push((name, idle_run(&url, &ca, threads, env)));
         }
         eprintln!("bench: idle threads done");
-    }
-
-    let mut msg_rows = Vec::new();
-    if want("msg") {
-        msg_rows = messaging_bench(&host, rounds);
-    }
-
-    let mut instr = Vec::new();
-    if want("instr") {
-        instr = instructions_bench(&host, &format!("{}/echo", server.http));
-    }
-
-    let mut email_rows = Vec::new();
-    if want("email") {
-        email_rows = email_bench(&host, &curl, &tmp, rounds);
-    }
-
-    let floor = floor.unwrap_or_else(|| host.repeat(1, &[], floor_call, scaled(20000)));
-    let version = host.repeat(1, &[], "httpClient::version()", scaled(5000));
-    if !rows.is_empty() {
-        print_table(&rows, floor);
-    }
-    println!(
-        "\nhost floor: `{floor_call}` through the host = {:.1} µs per call; `httpClient::version()` (a 10-entry dictionary of server facts) = {:.1} µs",
-        floor.us(),
-        version.us()
-    );
-    if !conc_notes.is_empty() {
-        println!();
-        println!("| 16 callers vs 1 (calls/s) | 1 caller | 16 callers | 16 / 1 | CPU, 16 callers | 16 callers, shared clients (before) | CPU, 1 caller |");
-        println!("|---|---:|---:|---:|---|---:|---|");
-        for n in &conc_notes {
-            println!("{n}");
-        }
-    }
-    if !idle_rows.is_empty() {
         println!();
         println!("| 100 threads, 2 HTTPS calls each, then idle | memory kept per idle thread | fds kept per idle thread | a short-lived thread's only call |");
         println!("|---|---:|---:|---:|");
@@ -1053,7 +1051,9 @@ fn main() {
             println!("| {name} | {kb:.0} kB | {fds:.2} | {first:.0} µs |");
         }
     }
-    if !msg_rows.is_empty() {
+
+    if want("msg") {
+        let msg_rows = messaging_bench(&host, rounds);
         println!();
         println!("| messaging (robotSend, DingTalk signed, local emulator; calls/s) | ours | ours, shared clients (before) | ours / before |");
         println!("|---|---:|---:|---:|");
@@ -1066,6 +1066,19 @@ fn main() {
             );
         }
     }
+
+    if want("instr") {
+        let instr = instructions_bench(&host, &format!("{}/echo", server.http));
+        if !instr.is_empty() {
+            print_instructions(&instr);
+        }
+    }
+
+    let mut email_rows = Vec::new();
+    if want("email") {
+        email_rows = email_bench(&host, &curl, &tmp, rounds);
+    }
+
     if !email_rows.is_empty() {
         println!();
         println!(
@@ -1082,9 +1095,6 @@ fn main() {
             );
         }
     }
-    if !instr.is_empty() {
-        print_instructions(&instr);
-    }
     let (load2, _) = loadavg();
     println!("\nload average at the end: {load2} (shared machine: compare ratios within one run)");
     drop(server);
@@ -1098,7 +1108,11 @@ fn main() {
 fn messaging_bench(host: &Host, rounds: usize) -> Vec<(String, M, M)> {
     use platform_emulator::*;
     let emu = PlatformEmulator::start();
-    let cfg = format!("{{\"baseUrl\": {}}}", host::lit(&emu.base_url()));
+    // rateLimit 0: no client-side pacing (DingTalk robots are paced at 20/min otherwise)
+    let cfg = format!(
+        "{{\"baseUrl\": {}, \"rateLimit\": 0}}",
+        host::lit(&emu.base_url())
+    );
     let hook = |i: usize| {
         host::lit(&format!(
             "https://oapi.dingtalk.com/robot/send?access_token={DING_ROBOT_TOKEN}&n={i}"

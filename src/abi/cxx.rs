@@ -78,7 +78,7 @@ pub(crate) fn symbol_size(addr: *const c_void) -> Option<usize> {
     unsafe {
         let info = info.assume_init();
         let sym = sym as *const libc::Elf64_Sym;
-        std::ptr::eq(info.dli_saddr as *const c_void, addr).then_some((*sym).st_size as usize)
+        (info.dli_saddr as *const c_void == addr).then_some((*sym).st_size as usize)
     }
 }
 

@@ -85,7 +85,7 @@ fn check_class(class: &CheckedClass, label: &str) -> Result<Option<usize>, Strin
         // SAFETY: the vtable symbol is exported by the server and, as checked above (or by
         // the facts when its size is unknown), has `entries` words; slot + 2 is inside.
         let entry = unsafe { *vtable.add(2 + m.slot) };
-        if !std::ptr::eq(entry, addr as *const c_void) {
+        if entry != addr as *const c_void {
             return Err(format!(
                 "self-check failed: {}::{} ({}) is not at vtable slot {} as the {label} say; \
                  this server build differs from the official headers of its version, so the \

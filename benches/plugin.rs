@@ -1,46 +1,65 @@
-//! Performance benchmark (issue 8), NOT part of the test suite: `cargo bench --bench plugin`.
+//! Performance benchmark (issues 8 and 16), NOT part of the test suite:
+//! `cargo bench --bench plugin`. Method and results: docs/performance.md.
 //!
-//! Everything on 127.0.0.1, in one run, against the test peers of `tests/common/`:
-//! - sequential httpGet / httpPost (small JSON body) over HTTP and HTTPS through the test host
-//!   (`host-2.00.16`) and the plugin, timed by the host's own line output: `#repeat 1 <call>`
-//!   (warm-up, not timed) then `#repeat N <call>`; the time between the two `REPEAT` lines is N
-//!   calls (host start-up and plugin load are outside it);
-//! - the same requests via `core::http::execute` (no host, no ABI layer) and via raw reqwest
-//!   blocking with one reused client configured like ours (the floor), each in a process of its
-//!   own (this binary with `BENCH_CHILD`) speaking the host's `REPEAT` protocol, so every
-//!   contender shares the machine with the peer the same way;
+//! Everything on 127.0.0.1, in one run. The HTTP server is nginx when installed (`apt-get
+//! install -y nginx-light wrk`; certificates from a private CA made for the run), else the
+//! test peer of `tests/common/http_peer.rs`. Contenders, each a process of its own:
+//! - **ours**: sequential httpGet / httpPost (small JSON body) over HTTP and HTTPS through the
+//!   test host (`host-2.00.16`) and the plugin, timed by the host's own line output:
+//!   `#repeat 1 <call>` (warm-up, not timed) then `#repeat N <call>`; the time between the two
+//!   `REPEAT` lines is N calls (host start-up and plugin load are outside it). Also with
+//!   `HTTPCLIENT_PER_THREAD=0`: every call through the shared blocking client, the design
+//!   before issue 16 (a hand-off to the client's runtime thread and back per call);
+//! - the same requests via `core::http::execute` (no host, no ABI layer), raw reqwest blocking
+//!   with one reused client, and raw async reqwest driven on the calling thread by a
+//!   current-thread runtime (the floor of our design), each in a process of its own (this
+//!   binary with `BENCH_CHILD`) speaking the host's `REPEAT` protocol;
 //! - the official plugin's way: a fresh libcurl easy handle per request (`curl_per_call.c`,
 //!   Debian's libcurl/OpenSSL, verification on with the test CA as CAINFO);
-//! - 16 concurrent callers over HTTPS (`host --threads 16`), with the CPU used;
+//! - **the limit**: `wrk -t1 -c1` (one keep-alive connection, one request at a time), when
+//!   installed;
+//! - the host's floor: `httpClient::flush(0)` (a no-op plugin call returning an INT) and, for
+//!   reference, `httpClient::version()` (which builds a 10-entry dictionary);
+//! - 16 concurrent callers vs 1 (`host --threads 16`), with the CPU used;
+//! - what an idle calling thread keeps (memory, fds) and what a short-lived thread's only
+//!   call costs, per-thread vs shared clients;
+//! - messaging: robotSend to a local platform emulator, one webhook (the calling thread's
+//!   client) and four (the fan-out's threads, through the shared clients);
 //! - sendEmail against the local SMTP server (aiosmtpd, implicit TLS): ours pooled through the
-//!   host, lettre pooled in process, lettre one connection per mail, libcurl smtps per mail.
+//!   host, lettre pooled in process, lettre one connection per mail, libcurl smtps per mail;
 //! - instructions per plain-HTTP httpGet and httpPost (callgrind, repeatable where time is
-//!   not): raw reqwest, the core, the plugin through the host; `version()` through the host.
+//!   not).
 //!
-//! Every measurement is the best of `BENCH_ROUNDS` (default 3) rounds, the rows of one workload
-//! interleaved within a round (the machine is shared: compare ratios from the same run).
-//! `BENCH_SCALE` (default 1.0) scales every call count. `BENCH_ONLY=http|https|conc|email|instr`
-//! runs one group (or several, comma-separated). `BENCH_PIN=1` pins the sequential groups
-//! (measured process on CPU 0, peer on the last CPU).
+//! Every measurement is the best of `BENCH_ROUNDS` (default 3) rounds, the contenders of one
+//! workload interleaved within a round (the machine is shared: compare ratios from the same
+//! run). `BENCH_SCALE` (default 1.0) scales every call count.
+//! `BENCH_ONLY=http|https|conc|idle|msg|email|instr` runs some groups (comma-separated).
+//! `BENCH_PIN=1` pins the sequential groups (measured process on CPU 0, server on the last
+//! CPU). `BENCH_PEER=test` uses the test peer even when nginx is installed.
 #[path = "../tests/common/host.rs"]
 mod host;
 #[path = "../tests/common/http_peer.rs"]
 mod http_peer;
+#[path = "../tests/common/platform_emulator.rs"]
+mod platform_emulator;
 #[path = "../tests/common/smtp_peer.rs"]
 mod smtp_peer;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use PluginHttpClient::core::email::{self, Content, Mail};
-use PluginHttpClient::core::http::{self, HttpConfig, Method, Params, Request};
+use PluginHttpClient::core::email::{self, Content, EmailAddress, EmailOptions, Mail};
+use PluginHttpClient::core::http::{self, Header, HttpConfig, Method, Params, Request, RequestUrl};
 
 const VERSION: &str = "2.00.16";
 const JSON_BODY: &str =
     r#"{"msgtype":"text","text":{"content":"DolphinDB alert: quote delay 3s"}}"#;
 const TIMEOUT_MS: u64 = 5000;
+/// The environment that turns the per-thread clients off (every call through the shared
+/// blocking client: the design before issue 16).
+const SHARED_ONLY: (&str, &str) = ("HTTPCLIENT_PER_THREAD", "0");
 
 fn env_f64(name: &str, default: f64) -> f64 {
     std::env::var(name)
@@ -53,8 +72,8 @@ fn scaled(n: usize) -> usize {
     ((n as f64 * env_f64("BENCH_SCALE", 1.0)) as usize).max(5)
 }
 
-/// One measurement: `calls` in `secs`, and (when known) CPU seconds of the host and of the
-/// peer (this process) over the same interval.
+/// One measurement: `calls` in `secs`, and (when known) CPU seconds of the measured process
+/// and of this process (the test peers' threads) over the same interval.
 #[derive(Clone, Copy, Default)]
 struct M {
     calls: usize,
@@ -111,8 +130,8 @@ fn set_affinity(tid: libc::pid_t, cpus: &[usize]) {
     }
 }
 
-/// Every thread of this process (the HTTP peer's) onto `cpus`; threads the peer starts later
-/// inherit it.
+/// Every thread of this process (the test peers') onto `cpus`; threads the peers start
+/// later inherit it.
 fn pin_this_process(cpus: &[usize]) {
     for task in std::fs::read_dir("/proc/self/task")
         .into_iter()
@@ -155,6 +174,19 @@ fn run_marked(
         .spawn()
         .expect("spawn measured process");
     let pid = child.id().to_string();
+    // stderr drained on a thread of its own: a process logging a warning per call must
+    // not block on a full pipe (its last lines are kept for the failure message)
+    let err = BufReader::new(child.stderr.take().unwrap());
+    let err_tail = std::thread::spawn(move || {
+        let mut tail = std::collections::VecDeque::new();
+        for line in err.lines().map_while(Result::ok) {
+            if tail.len() == 5 {
+                tail.pop_front();
+            }
+            tail.push_back(line);
+        }
+        tail
+    });
     let mut stdin = child.stdin.take().unwrap();
     if let Some(script) = stdin_script {
         stdin.write_all(script.as_bytes()).unwrap();
@@ -168,19 +200,22 @@ fn run_marked(
         if let Some(rest) = line.strip_prefix("REPEAT ") {
             marks.push((Instant::now(), cpu_of(&pid), cpu_of("self")));
             let want = if marks.len() == 1 { warm } else { calls };
-            assert_eq!(
-                rest,
-                format!("ok={want} err=0"),
-                "{what}\nearlier output: {other:?}"
-            );
+            if rest != format!("ok={want} err=0") {
+                let _ = child.kill();
+                panic!(
+                    "{what}: {rest}\nearlier output: {other:?}\nstderr: {:?}",
+                    err_tail.join().unwrap_or_default()
+                );
+            }
         } else if !line.starts_with("LOADED") && !line.starts_with("OK") {
             other.push(line);
         }
     }
     let status = child.wait().unwrap();
+    let err_tail = err_tail.join().unwrap_or_default();
     assert!(
         status.success() && marks.len() == 2,
-        "{what} failed: {other:?}"
+        "{what} failed: {other:?}\nstderr: {err_tail:?}"
     );
     let (t0, h0, p0) = marks[0];
     let (t1, h1, p1) = marks[1];
@@ -198,10 +233,13 @@ struct Host {
 }
 
 impl Host {
-    fn command(&self, threads: usize) -> Command {
+    fn command(&self, threads: usize, env: &[(&str, &str)]) -> Command {
         let mut cmd = Command::new(&self.bin);
         cmd.args(["--threads", &threads.to_string()])
             .arg(self.dir.join("PluginHttpClient.txt"));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         cmd
     }
 
@@ -217,10 +255,23 @@ impl Host {
     }
 
     /// Runs the script in one host process with `threads` threads, timing the `n` calls of
-    /// each thread.
+    /// each thread. (The host runs each `#repeat` line on threads of its own: the timed
+    /// calls' threads start with no runtime, client or connection; their first call makes
+    /// them, inside the timed interval.)
     fn repeat(&self, threads: usize, setup: &[String], call: &str, n: usize) -> M {
+        self.repeat_env(threads, setup, call, n, &[])
+    }
+
+    fn repeat_env(
+        &self,
+        threads: usize,
+        setup: &[String],
+        call: &str,
+        n: usize,
+        env: &[(&str, &str)],
+    ) -> M {
         run_marked(
-            self.command(threads),
+            self.command(threads, env),
             Some(Self::script(setup, call, n)),
             (threads, threads * n),
             &format!("host: {call}"),
@@ -230,7 +281,8 @@ impl Host {
 
 /// One baseline workload (no host, no plugin): what a `BENCH_CHILD` process runs.
 struct Baseline<'a> {
-    /// `raw`: raw reqwest with one reused client; `core`: `core::http::execute`.
+    /// `raw`: raw reqwest blocking with one reused client; `async`: raw async reqwest on a
+    /// current-thread runtime of the calling thread; `core`: `core::http::execute`.
     kind: &'static str,
     url: &'a str,
     post: bool,
@@ -241,7 +293,7 @@ struct Baseline<'a> {
 
 impl Baseline<'_> {
     /// The baselines run in a process of their own (this benchmark binary again, with
-    /// `BENCH_CHILD` set), so they share the machine with the peer exactly as the host does.
+    /// `BENCH_CHILD` set), so they share the machine with the server exactly as the host does.
     fn command(&self, n: usize) -> Command {
         let mut cmd = Command::new(std::env::current_exe().unwrap());
         cmd.env("BENCH_CHILD", self.kind).args([
@@ -267,24 +319,37 @@ impl Baseline<'_> {
 /// The child side of `Baseline::command`: a warm-up call per thread, `REPEAT`, n calls per
 /// thread, `REPEAT` — the host's `#repeat` protocol.
 fn child_main(kind: &str) {
+    if kind == "idle" {
+        return idle_child();
+    }
     let a: Vec<String> = std::env::args().skip(1).collect();
     let (url, n, post, ca) = (&a[0], a[1].parse::<usize>().unwrap(), a[2] == "post", &a[3]);
     let threads: usize = a[4].parse().unwrap();
     let ca_file = (ca != "-").then_some(ca.as_str());
     let client = raw_client(ca_file);
     let req = core_request(url, post, ca_file);
-    let call = || match kind {
-        "raw" => raw_call(&client, url, post),
-        "core" => {
-            let r = http::execute(&req).unwrap();
-            assert_eq!(r.status, 200);
-        }
-        other => panic!("BENCH_CHILD={other}"),
-    };
     let each = |calls: usize| {
         std::thread::scope(|s| {
             for _ in 0..threads {
-                s.spawn(|| (0..calls).for_each(|_| call()));
+                s.spawn(|| match kind {
+                    "raw" => (0..calls).for_each(|_| raw_call(&client, url, post)),
+                    "async" => {
+                        // Built per thread, like ours: a runtime and a client per thread.
+                        let rt = tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                            .unwrap();
+                        let client = raw_async_client(ca_file);
+                        for _ in 0..calls {
+                            rt.block_on(raw_async_call(&client, url, post));
+                        }
+                    }
+                    "core" => (0..calls).for_each(|_| {
+                        let r = http::execute(&req).unwrap();
+                        assert_eq!(r.status, 200);
+                    }),
+                    other => panic!("BENCH_CHILD={other}"),
+                });
             }
         })
     };
@@ -292,6 +357,103 @@ fn child_main(kind: &str) {
     println!("REPEAT ok={threads} err=0");
     each(n);
     println!("REPEAT ok={} err=0", threads * n);
+}
+
+/// Resident memory (kB) and open file descriptors of this process.
+fn rss_and_fds() -> (f64, usize) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let rss = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0);
+    let fds = std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count());
+    (rss, fds)
+}
+
+/// `BENCH_CHILD=idle URL THREADS CA`: what an idle calling thread costs, and what a thread's
+/// first call costs. THREADS threads start and wait (memory, fds measured); each makes two
+/// calls through `core::http::execute` and waits (measured again: the difference is what
+/// the threads keep while idle); then THREADS short-lived threads, one after the other,
+/// each make one call and end (time per thread). Prints `IDLE rss0 rss1 fds0 fds1` and
+/// `FIRST µs`.
+fn idle_child() {
+    use std::sync::{Arc, Barrier};
+    let a: Vec<String> = std::env::args().skip(1).collect();
+    let (url, threads, ca) = (a[0].clone(), a[1].parse::<usize>().unwrap(), a[2].clone());
+    let req = Arc::new(core_request(&url, false, Some(&ca)));
+    // one call on this thread first: the shared TLS configuration, the roots, the sweeper
+    assert_eq!(http::execute(&req).unwrap().status, 200);
+    let started = Arc::new(Barrier::new(threads + 1));
+    let called = Arc::new(Barrier::new(threads + 1));
+    let done = Arc::new(Barrier::new(threads + 1));
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let (started, called, done, req) =
+                (started.clone(), called.clone(), done.clone(), req.clone());
+            std::thread::spawn(move || {
+                started.wait();
+                started.wait();
+                for _ in 0..2 {
+                    assert_eq!(http::execute(&req).unwrap().status, 200);
+                }
+                called.wait();
+                done.wait();
+            })
+        })
+        .collect();
+    started.wait();
+    let (rss0, fds0) = rss_and_fds();
+    started.wait();
+    called.wait();
+    std::thread::sleep(Duration::from_millis(200));
+    let (rss1, fds1) = rss_and_fds();
+    done.wait();
+    handles.into_iter().for_each(|h| h.join().unwrap());
+    println!("IDLE {rss0} {rss1} {fds0} {fds1}");
+    let t0 = Instant::now();
+    for _ in 0..threads {
+        let req = req.clone();
+        std::thread::spawn(move || assert_eq!(http::execute(&req).unwrap().status, 200))
+            .join()
+            .unwrap();
+    }
+    println!(
+        "FIRST {:.1}",
+        1e6 * t0.elapsed().as_secs_f64() / threads as f64
+    );
+}
+
+/// Runs [`idle_child`]: (kB kept per idle thread, fds kept per idle thread, µs for a
+/// short-lived thread's only call).
+fn idle_run(url: &str, ca: &str, threads: usize, env: &[(&str, &str)]) -> (f64, f64, f64) {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.env("BENCH_CHILD", "idle")
+        .args([url, &threads.to_string(), ca]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("idle child");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "idle child: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let field = |p: &str| -> Vec<f64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(p))
+            .map(|r| {
+                r.split_whitespace()
+                    .filter_map(|x| x.parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let idle = field("IDLE ");
+    let first = field("FIRST ");
+    let n = threads as f64;
+    ((idle[1] - idle[0]) / n, (idle[3] - idle[2]) / n, first[0])
 }
 
 /// Builds the C baseline (once) into the target directory.
@@ -336,6 +498,47 @@ fn curl_run(prog: &Path, args: &[&str], n: usize) -> M {
         secs,
         ..M::default()
     }
+}
+
+/// `wrk -t1 -c1`: one connection, one request at a time, for `secs` seconds. None when
+/// wrk is not installed.
+fn wrk_run(url: &str, post: bool, secs: u64, tmp: &Path) -> Option<M> {
+    let mut cmd = placed(Command::new("wrk"));
+    cmd.args(["-t1", "-c1", &format!("-d{secs}s")]);
+    if post {
+        let script = tmp.join("wrk-post.lua");
+        std::fs::write(
+            &script,
+            format!(
+                "wrk.method = \"POST\"\nwrk.body = '{JSON_BODY}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n"
+            ),
+        )
+        .ok()?;
+        cmd.arg("-s").arg(script);
+    }
+    let out = cmd.arg(url).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let total: usize = text
+        .lines()
+        .find(|l| l.contains("requests in"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    let rate: f64 = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Requests/sec:"))?
+        .trim()
+        .parse()
+        .ok()?;
+    if text.contains("Non-2xx") || text.contains("Socket errors") {
+        eprintln!("bench: wrk reported errors:\n{text}");
+    }
+    Some(M {
+        calls: total,
+        secs: total as f64 / rate,
+        ..M::default()
+    })
 }
 
 fn timed(n: usize, mut f: impl FnMut()) -> M {
@@ -387,6 +590,42 @@ fn raw_call(client: &reqwest::blocking::Client, url: &str, post: bool) {
     std::hint::black_box(body);
 }
 
+fn raw_async_client(ca_file: Option<&str>) -> reqwest::Client {
+    let mut b = reqwest::Client::builder();
+    if let Some(ca) = ca_file {
+        let pem = std::fs::read(ca).unwrap();
+        b = b.add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap());
+    }
+    b.use_rustls_tls()
+        .tcp_keepalive(Duration::from_secs(60))
+        .pool_idle_timeout(Duration::from_secs(90))
+        .http1_title_case_headers()
+        .user_agent("curl/7.47.0")
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn raw_async_call(client: &reqwest::Client, url: &str, post: bool) {
+    let b = if post {
+        client
+            .post(url)
+            .header("Content-Type", "application/json")
+            .body(JSON_BODY)
+    } else {
+        client.get(url)
+    };
+    let r = b
+        .timeout(Duration::from_millis(TIMEOUT_MS))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let _ = r.headers().len();
+    let body = r.bytes().await.unwrap();
+    std::hint::black_box(body);
+}
+
 fn core_request(url: &str, post: bool, ca_file: Option<&str>) -> Request {
     let config = HttpConfig {
         ca_file: ca_file.map(str::to_string),
@@ -394,11 +633,11 @@ fn core_request(url: &str, post: bool, ca_file: Option<&str>) -> Request {
     };
     Request {
         method: if post { Method::Post } else { Method::Get },
-        url: url.to_string(),
+        url: RequestUrl::new(url).unwrap(),
         params: post.then(|| Params::Raw(JSON_BODY.as_bytes().to_vec())),
         timeout_ms: TIMEOUT_MS,
         headers: if post {
-            vec![("Content-Type".into(), "application/json".into())]
+            vec![Header::new("Content-Type", "application/json").unwrap()]
         } else {
             vec![]
         },
@@ -426,12 +665,136 @@ fn host_call(url: &str, post: bool, ca_file: Option<&str>) -> String {
     }
 }
 
+/// The HTTP(S) server of the run: nginx (when installed), or the test peer.
+struct Server {
+    http: String,
+    https: String,
+    /// PEM file of the CA that signed the HTTPS certificate.
+    ca: String,
+    what: String,
+    nginx: Option<Child>,
+    _peer: Option<http_peer::HttpPeer>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut n) = self.nginx.take() {
+            // our own child (nginx -g 'daemon off; master_process off;'), by its pid
+            let _ = n.kill();
+            let _ = n.wait();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A private CA and a certificate for 127.0.0.1 signed by it: (CA PEM, cert PEM, key PEM).
+fn private_ca() -> (String, String, String) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "bench private CA");
+    ca_params.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::CrlSign,
+        rcgen::KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let mut leaf_params =
+        rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .unwrap();
+    leaf_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "localhost");
+    let leaf = leaf_params.signed_by(&leaf_key, &ca_cert, &ca_key).unwrap();
+    (ca_cert.pem(), leaf.pem(), leaf_key.serialize_pem())
+}
+
+fn start_server(tmp: &Path) -> Server {
+    let use_nginx = std::env::var("BENCH_PEER").map_or(true, |p| p != "test")
+        && Command::new("nginx").arg("-v").output().is_ok();
+    if use_nginx {
+        let (ca, cert, key) = private_ca();
+        let dir = tmp.join("nginx");
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, text) in [("ca.pem", &ca), ("cert.pem", &cert), ("key.pem", &key)] {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        let (hp, sp) = (free_port(), free_port());
+        let d = dir.display();
+        // One worker, like a small service; keep-alive without a request limit.
+        let conf = format!(
+            "worker_processes 1;\nerror_log {d}/error.log;\npid {d}/nginx.pid;\n\
+             events {{ worker_connections 1024; }}\n\
+             http {{\n  access_log off;\n  keepalive_requests 10000000;\n  keepalive_timeout 75s;\n\
+               client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fcgi;\n\
+               uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
+               server {{\n    listen 127.0.0.1:{hp};\n    listen 127.0.0.1:{sp} ssl;\n\
+                 ssl_certificate {d}/cert.pem;\n    ssl_certificate_key {d}/key.pem;\n\
+                 location / {{ default_type application/json; return 200 '{{\"ok\":true}}'; }}\n  }}\n}}\n"
+        );
+        std::fs::write(dir.join("nginx.conf"), conf).unwrap();
+        let child = Command::new("nginx")
+            .arg("-c")
+            .arg(dir.join("nginx.conf"))
+            .args(["-g", "daemon off; master_process off;"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nginx");
+        let up = (0..200).any(|_| {
+            std::thread::sleep(Duration::from_millis(20));
+            std::net::TcpStream::connect(("127.0.0.1", sp)).is_ok()
+        });
+        assert!(up, "nginx did not start: see {d}/error.log");
+        return Server {
+            http: format!("http://127.0.0.1:{hp}"),
+            https: format!("https://127.0.0.1:{sp}"),
+            ca: dir.join("ca.pem").to_string_lossy().into_owned(),
+            what: "nginx (one worker process, `return 200` with a 11-byte JSON body)".into(),
+            nginx: Some(child),
+            _peer: None,
+        };
+    }
+    let peer = http_peer::HttpPeer::start();
+    let ca = tmp.join("http-ca.pem");
+    std::fs::write(&ca, peer.ca_pem()).unwrap();
+    Server {
+        http: peer.base_url(),
+        https: peer.https_base_url(),
+        ca: ca.to_string_lossy().into_owned(),
+        what: "the test peer (axum, in the benchmark's process; /echo answers the body)".into(),
+        nginx: None,
+        _peer: Some(peer),
+    }
+}
+
+/// The server process's CPU seconds (nginx), or this process's (the test peer).
+fn server_cpu(server: &Server) -> f64 {
+    match &server.nginx {
+        Some(n) => cpu_of(&n.id().to_string()),
+        None => cpu_of("self"),
+    }
+}
+
 struct Row {
     name: String,
     ours: M,
+    shared: Option<M>,
     core: Option<M>,
     raw: Option<M>,
+    raw_async: Option<M>,
     curl: Option<M>,
+    wrk: Option<M>,
 }
 
 fn fmt_rate(m: Option<M>) -> String {
@@ -444,28 +807,50 @@ fn ratio(a: f64, b: Option<M>) -> String {
         .unwrap_or_else(|| "–".into())
 }
 
-fn print_table(rows: &[Row]) {
+fn print_table(rows: &[Row], floor: M) {
     println!();
-    println!("| workload (calls/s) | ours: host+plugin | core::execute (own process) | raw reqwest, reused client (own process) | libcurl per call | ours / libcurl | ours / raw | plugin overhead per call vs raw |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| workload (calls/s) | ours: host+plugin | ours, shared clients (`HTTPCLIENT_PER_THREAD=0`, before) | core::execute | raw reqwest blocking | raw reqwest async, calling thread | libcurl per call | wrk -c1 | ours / libcurl | ours / before |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {
-        let over = r
-            .raw
-            .map(|raw| {
-                let d = r.ours.us() - raw.us();
-                format!("{:+.0} µs ({:+.0}%)", d, 100.0 * d / raw.us())
-            })
-            .unwrap_or_else(|| "–".into());
         println!(
-            "| {} | {:.0} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {:.0} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.name,
             r.ours.rate(),
+            fmt_rate(r.shared),
             fmt_rate(r.core),
             fmt_rate(r.raw),
+            fmt_rate(r.raw_async),
             fmt_rate(r.curl),
+            fmt_rate(r.wrk),
             ratio(r.ours.rate(), r.curl),
-            ratio(r.ours.rate(), r.raw),
-            over
+            ratio(r.ours.rate(), r.shared),
+        );
+    }
+    println!();
+    println!(
+        "| per call, µs (floor: `httpClient::flush(0)` = {:.1} µs) | ours | ours − floor | before − floor | raw async | wrk -c1 | (ours − floor) / wrk |",
+        floor.us()
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for r in rows {
+        let beyond = r.ours.us() - floor.us();
+        println!(
+            "| {} | {:.1} | {:.1} | {} | {} | {} | {} |",
+            r.name,
+            r.ours.us(),
+            beyond,
+            r.shared
+                .map(|s| format!("{:.1}", s.us() - floor.us()))
+                .unwrap_or_else(|| "–".into()),
+            r.raw_async
+                .map(|m| format!("{:.1}", m.us()))
+                .unwrap_or_else(|| "–".into()),
+            r.wrk
+                .map(|m| format!("{:.1}", m.us()))
+                .unwrap_or_else(|| "–".into()),
+            r.wrk
+                .map(|w| format!("{:.2}x", beyond / w.us()))
+                .unwrap_or_else(|| "–".into()),
         );
     }
 }
@@ -490,17 +875,16 @@ fn main() {
         dir: host::plugin_dir(VERSION),
     };
     let curl = curl_program();
-    let peer = http_peer::HttpPeer::start();
     let tmp = std::env::temp_dir().join(format!("httpclient-bench-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).unwrap();
-    let ca_path = tmp.join("http-ca.pem");
-    std::fs::write(&ca_path, peer.ca_pem()).unwrap();
-    let ca = ca_path.to_str().unwrap().to_string();
+    let server = start_server(&tmp);
+    let ca = server.ca.clone();
+    let has_wrk = Command::new("wrk").arg("-v").output().is_ok();
 
-    // BENCH_PIN=1: in the sequential groups the peer's threads run on the last CPU and each
-    // measured process (ours, the baselines, libcurl) on CPU 0 — one placement for all instead
-    // of the scheduler's. (Tried as the default to tame the ±20% run-to-run spread of the
-    // loopback ping-pong: it did not, and it slows libcurl's per-call handshakes; so opt-in.)
+    // BENCH_PIN=1: in the sequential groups this process's threads run on the last CPU and each
+    // measured process (ours, the baselines, libcurl, wrk) on CPU 0 — one placement for all
+    // instead of the scheduler's. nginx is not moved (opt-in, and it did not narrow the
+    // spread in the previous round).
     let cpus = num_cpus();
     let pin = cpus >= 2 && std::env::var("BENCH_PIN").is_ok_and(|v| v == "1");
     if pin {
@@ -509,27 +893,27 @@ fn main() {
     }
     let (load1, _) = loadavg();
     println!(
-        "httpClient benchmark — 127.0.0.1, {cpus} CPUs, load average {load1} at start, best of {rounds} rounds, {}",
+        "httpClient benchmark — 127.0.0.1, {cpus} CPUs, load average {load1} at start, best of {rounds} rounds, {}; server: {}",
         if pin {
-            "sequential runs pinned: caller process on CPU 0, peer on the last CPU"
+            "sequential runs pinned: caller process on CPU 0"
         } else {
             "unpinned (BENCH_PIN=1 pins)"
-        }
+        },
+        server.what
     );
 
+    let floor_call = "httpClient::flush(0)";
+    let mut floor: Option<M> = None;
     let mut rows: Vec<Row> = Vec::new();
     let n_pooled = scaled(2000);
     let n_curl = scaled(400);
+    let wrk_secs = (2.0 * env_f64("BENCH_SCALE", 1.0)).ceil().max(1.0) as u64;
     for (group, tls) in [("http", false), ("https", true)] {
         if !want(group) {
             continue;
         }
         for post in [false, true] {
-            let base = if tls {
-                peer.https_base_url()
-            } else {
-                peer.base_url()
-            };
+            let base = if tls { &server.https } else { &server.http };
             let url = format!("{base}/echo");
             let ca_opt = tls.then_some(ca.as_str());
             let call = host_call(&url, post, ca_opt);
@@ -541,84 +925,153 @@ fn main() {
                 ca: ca_opt.unwrap_or("-"),
                 threads: 1,
             };
-            let (mut ours, mut core, mut raw, mut cu) = (None, None, None, None);
-            for _ in 0..rounds {
-                raw = best(raw, base("raw").run(n_pooled));
-                ours = best(ours, host.repeat(1, &[], &call, n_pooled));
-                core = best(core, base("core").run(n_pooled));
-                cu = best(
-                    cu,
-                    curl_run(&curl, &["http", &url, method, JSON_BODY, &ca], n_curl),
-                );
-            }
-            rows.push(Row {
+            let mut row = Row {
                 name: format!(
                     "{} {} sequential",
                     if tls { "HTTPS" } else { "HTTP" },
                     if post { "httpPost (JSON)" } else { "httpGet" }
                 ),
-                ours: ours.unwrap(),
-                core,
-                raw,
-                curl: cu,
-            });
-            eprintln!("bench: {} done", rows.last().unwrap().name);
+                ours: M::default(),
+                shared: None,
+                core: None,
+                raw: None,
+                raw_async: None,
+                curl: None,
+                wrk: None,
+            };
+            let mut ours = None;
+            for _ in 0..rounds {
+                ours = best(ours, host.repeat(1, &[], &call, n_pooled));
+                row.shared = best(
+                    row.shared,
+                    host.repeat_env(1, &[], &call, n_pooled, &[SHARED_ONLY]),
+                );
+                floor = best(floor, host.repeat(1, &[], floor_call, scaled(20000)));
+                row.raw = best(row.raw, base("raw").run(n_pooled));
+                row.raw_async = best(row.raw_async, base("async").run(n_pooled));
+                row.core = best(row.core, base("core").run(n_pooled));
+                row.curl = best(
+                    row.curl,
+                    curl_run(&curl, &["http", &url, method, JSON_BODY, &ca], n_curl),
+                );
+                if has_wrk {
+                    if let Some(w) = wrk_run(&url, post, wrk_secs, &tmp) {
+                        row.wrk = best(row.wrk, w);
+                    }
+                }
+            }
+            row.ours = ours.unwrap();
+            eprintln!("bench: {} done", row.name);
+            rows.push(row);
         }
     }
 
-    // 16 concurrent callers over HTTPS.
+    // Each group's table is printed as soon as it is measured.
+    let floor = floor.unwrap_or_else(|| host.repeat(1, &[], floor_call, scaled(20000)));
+    let version = host.repeat(1, &[], "httpClient::version()", scaled(5000));
+    if !rows.is_empty() {
+        print_table(&rows, floor);
+    }
+    println!(
+        "\nhost floor: `{floor_call}` through the host = {:.1} µs per call; `httpClient::version()` (a 10-entry dictionary of server facts) = {:.1} µs",
+        floor.us(),
+        version.us()
+    );
+
     // From here on every CPU for everyone: 16 callers must be able to use both cores.
     if pin {
         pin_this_process(&(0..cpus).collect::<Vec<_>>());
         PINNED.store(false, std::sync::atomic::Ordering::Relaxed);
     }
-    let mut conc_note = String::new();
+    let mut conc_notes = Vec::new();
     if want("conc") {
-        let url = format!("{}/echo", peer.https_base_url());
-        let call = host_call(&url, true, Some(&ca));
-        let per_thread = scaled(200);
-        let (mut seq, mut ours, mut raw) = (None, None, None);
-        for _ in 0..rounds {
-            seq = best(seq, host.repeat(1, &[], &call, per_thread * 4));
-            ours = best(ours, host.repeat(16, &[], &call, per_thread));
-            let base = Baseline {
-                kind: "raw",
-                url: &url,
-                post: true,
-                ca: &ca,
-                threads: 16,
+        for (tls, post) in [(false, false), (true, true)] {
+            let base = if tls { &server.https } else { &server.http };
+            let url = format!("{base}/echo");
+            let call = host_call(&url, post, tls.then_some(ca.as_str()));
+            let per_thread = scaled(300);
+            let (mut seq, mut ours, mut shared) = (None, None, None);
+            let sample = |threads: usize, n: usize, env: &[(&str, &str)]| {
+                let s0 = server_cpu(&server);
+                let mut m = host.repeat_env(threads, &[], &call, n, env);
+                // the server's CPU over (about) the same interval
+                m.peer_cpu = server_cpu(&server) - s0;
+                m
             };
-            raw = best(raw, base.run(per_thread));
+            for _ in 0..rounds {
+                seq = best(seq, sample(1, per_thread * 4, &[]));
+                ours = best(ours, sample(16, per_thread, &[]));
+                shared = best(shared, sample(16, per_thread, &[SHARED_ONLY]));
+            }
+            let (seq, ours, shared) = (seq.unwrap(), ours.unwrap(), shared.unwrap());
+            let cpu = |m: M| {
+                format!(
+                    "host {:.0}% + server {:.0}%",
+                    100.0 * m.host_cpu / m.secs,
+                    100.0 * m.peer_cpu / m.secs
+                )
+            };
+            conc_notes.push(format!(
+                "| {} {}, 16 callers (host --threads 16) | {:.0} | {:.0} | **{:.2}x** | {} | {:.0} ({:.2}x of 1) | {} |",
+                if tls { "HTTPS" } else { "HTTP" },
+                if post { "httpPost" } else { "httpGet" },
+                seq.rate(),
+                ours.rate(),
+                ours.rate() / seq.rate(),
+                cpu(ours),
+                shared.rate(),
+                shared.rate() / seq.rate(),
+                cpu(seq),
+            ));
         }
-        let (seq, ours) = (seq.unwrap(), ours.unwrap());
-        rows.push(Row {
-            name: "HTTPS httpPost, 16 callers (host --threads 16)".into(),
-            ours,
-            core: None,
-            raw,
-            curl: None,
-        });
-        conc_note = format!(
-            "16 callers vs 1: {:.2}x the calls/s ({:.0} vs {:.0}); CPU over the timed interval: host {:.0}% + peer {:.0}% = {:.0}% of {} cores (sequential: host {:.0}% + peer {:.0}%)",
-            ours.rate() / seq.rate(),
-            ours.rate(),
-            seq.rate(),
-            100.0 * ours.host_cpu / ours.secs,
-            100.0 * ours.peer_cpu / ours.secs,
-            100.0 * (ours.host_cpu + ours.peer_cpu) / ours.secs,
-            num_cpus(),
-            100.0 * seq.host_cpu / seq.secs,
-            100.0 * seq.peer_cpu / seq.secs,
-        );
         eprintln!("bench: concurrency done");
+        println!();
+        println!("| 16 callers vs 1 (calls/s) | 1 caller | 16 callers | 16 / 1 | CPU, 16 callers | 16 callers, shared clients (before) | CPU, 1 caller |");
+        println!("|---|---:|---:|---:|---|---:|---|");
+        for n in &conc_notes {
+            println!("{n}");
+        }
     }
 
-    // Host-only floor: a call that does no I/O (parsing, dispatch, result formatting).
-    let floor = host.repeat(1, &[], "httpClient::version()", scaled(20000));
+    let mut idle_rows = Vec::new();
+    if want("idle") {
+        let url = format!("{}/echo", server.https);
+        let threads = 100;
+        for (name, env) in [
+            ("per-thread clients", &[][..]),
+            ("shared clients (before)", &[SHARED_ONLY][..]),
+        ] {
+            idle_rows.push((name, idle_run(&url, &ca, threads, env)));
+        }
+        eprintln!("bench: idle threads done");
+        println!();
+        println!("| 100 threads, 2 HTTPS calls each, then idle | memory kept per idle thread | fds kept per idle thread | a short-lived thread's only call |");
+        println!("|---|---:|---:|---:|");
+        for (name, (kb, fds, first)) in &idle_rows {
+            println!("| {name} | {kb:.0} kB | {fds:.2} | {first:.0} µs |");
+        }
+    }
 
-    let mut instr = Vec::new();
+    if want("msg") {
+        let msg_rows = messaging_bench(&host, rounds);
+        println!();
+        println!("| messaging (robotSend, DingTalk signed, local emulator; calls/s) | ours | ours, shared clients (before) | ours / before |");
+        println!("|---|---:|---:|---:|");
+        for (name, ours, shared) in &msg_rows {
+            println!(
+                "| {name} | {:.0} | {:.0} | {:.2}x |",
+                ours.rate(),
+                shared.rate(),
+                ours.rate() / shared.rate()
+            );
+        }
+    }
+
     if want("instr") {
-        instr = instructions_bench(&host, &format!("{}/echo", peer.base_url()));
+        let instr = instructions_bench(&host, &format!("{}/echo", server.http));
+        if !instr.is_empty() {
+            print_instructions(&instr);
+        }
     }
 
     let mut email_rows = Vec::new();
@@ -626,14 +1079,6 @@ fn main() {
         email_rows = email_bench(&host, &curl, &tmp, rounds);
     }
 
-    print_table(&rows);
-    if !conc_note.is_empty() {
-        println!("\n{conc_note}");
-    }
-    println!(
-        "\nhost floor: httpClient::version() through the host = {:.1} µs per call (script parsing, dispatch, result formatting; no I/O)",
-        floor.us()
-    );
     if !email_rows.is_empty() {
         println!();
         println!(
@@ -650,13 +1095,56 @@ fn main() {
             );
         }
     }
-    if !instr.is_empty() {
-        print_instructions(&instr);
-    }
     let (load2, _) = loadavg();
     println!("\nload average at the end: {load2} (shared machine: compare ratios within one run)");
+    drop(server);
     let _ = std::fs::remove_dir_all(&tmp);
     let _ = std::fs::remove_dir_all(&host.dir); // the descriptor + symlink made for this run
+}
+
+/// robotSend (DingTalk, signed) to the local platform emulator: one webhook (sent on the
+/// calling thread), and four webhooks (the synchronous fan-out: a thread per destination,
+/// through the shared clients); ours and ours with the shared clients only (before).
+fn messaging_bench(host: &Host, rounds: usize) -> Vec<(String, M, M)> {
+    use platform_emulator::*;
+    let emu = PlatformEmulator::start();
+    // rateLimit 0: no client-side pacing (DingTalk robots are paced at 20/min otherwise)
+    let cfg = format!(
+        "{{\"baseUrl\": {}, \"rateLimit\": 0}}",
+        host::lit(&emu.base_url())
+    );
+    let hook = |i: usize| {
+        host::lit(&format!(
+            "https://oapi.dingtalk.com/robot/send?access_token={DING_ROBOT_TOKEN}&n={i}"
+        ))
+    };
+    let one = format!(
+        "httpClient::robotSend(\"dingtalk\", {}, \"quote delay 3s\", {}, {cfg})",
+        hook(0),
+        host::lit(DING_ROBOT_SECRET)
+    );
+    let four = format!(
+        "httpClient::robotSend(\"dingtalk\", [{}, {}, {}, {}], \"quote delay 3s\", {}, {cfg})",
+        hook(0),
+        hook(1),
+        hook(2),
+        hook(3),
+        host::lit(DING_ROBOT_SECRET)
+    );
+    let mut out = Vec::new();
+    for (name, call, n) in [
+        ("one webhook, sequential", &one, scaled(1000)),
+        ("four webhooks (fan-out), sequential", &four, scaled(300)),
+    ] {
+        let (mut ours, mut shared) = (None, None);
+        for _ in 0..rounds {
+            ours = best(ours, host.repeat(1, &[], call, n));
+            shared = best(shared, host.repeat_env(1, &[], call, n, &[SHARED_ONLY]));
+        }
+        out.push((name.to_string(), ours.unwrap(), shared.unwrap()));
+    }
+    eprintln!("bench: messaging done");
+    out
 }
 
 /// Instructions of the whole process for one run (callgrind's `Collected`, all threads).
@@ -707,16 +1195,18 @@ fn per_call_instructions(make: impl Fn(usize) -> (Command, Option<String>)) -> f
 }
 
 /// Plain-HTTP httpGet and httpPost (JSON body, header dictionary) on a keep-alive connection,
-/// per call: raw reqwest and the core in their own processes, the plugin through the host,
-/// and `version()` through the host. Each row: (what, instructions, raw reqwest's for the
-/// same request).
+/// per call: the baselines in their own processes, the plugin through the host (per-thread
+/// and shared clients), and the host's floor. Each row: (what, instructions, raw reqwest
+/// blocking's for the same request).
 fn instructions_bench(host: &Host, url: &str) -> Vec<(String, f64, f64)> {
     if Command::new("valgrind").arg("--version").output().is_err() {
         eprintln!("bench: valgrind not found, instruction counts skipped");
         return Vec::new();
     }
     eprintln!("bench: counting instructions with callgrind…");
-    let hosted = |call: String| move |n| (host.command(1), Some(Host::script(&[], &call, n)));
+    let hosted = |call: String, env: &'static [(&'static str, &'static str)]| {
+        move |n| (host.command(1, env), Some(Host::script(&[], &call, n)))
+    };
     let mut rows = Vec::new();
     for post in [false, true] {
         let base = |kind| Baseline {
@@ -728,38 +1218,48 @@ fn instructions_bench(host: &Host, url: &str) -> Vec<(String, f64, f64)> {
         };
         let what = if post { "httpPost" } else { "httpGet" };
         let raw = per_call_instructions(|n| (base("raw").command(n), None));
+        let raw_async = per_call_instructions(|n| (base("async").command(n), None));
         let core = per_call_instructions(|n| (base("core").command(n), None));
-        let ours = per_call_instructions(hosted(host_call(url, post, None)));
+        let ours = per_call_instructions(hosted(host_call(url, post, None), &[]));
+        let shared = per_call_instructions(hosted(host_call(url, post, None), &[SHARED_ONLY]));
         rows.push((
-            format!("{what}: raw reqwest, reused client (own process)"),
+            format!("{what}: raw reqwest blocking, reused client"),
             raw,
             raw,
         ));
         rows.push((
-            format!("{what}: core::http::execute (own process)"),
-            core,
+            format!("{what}: raw reqwest async on the calling thread"),
+            raw_async,
             raw,
         ));
+        rows.push((format!("{what}: core::http::execute"), core, raw));
         rows.push((
             format!("{what}: ours, through the host and the plugin"),
             ours,
             raw,
         ));
+        rows.push((
+            format!("{what}: ours, shared clients (before)"),
+            shared,
+            raw,
+        ));
     }
     let get_raw = rows[0].1;
-    let floor = per_call_instructions(hosted("httpClient::version()".into()));
-    rows.push((
-        "host + plugin, httpClient::version() (no I/O; vs raw httpGet)".into(),
-        floor,
-        get_raw,
-    ));
+    for call in ["httpClient::flush(0)", "httpClient::version()"] {
+        let n = per_call_instructions(hosted(call.into(), &[]));
+        rows.push((
+            format!("host + plugin, {call} (no I/O; vs raw httpGet)"),
+            n,
+            get_raw,
+        ));
+    }
     eprintln!("bench: instructions done");
     rows
 }
 
 fn print_instructions(rows: &[(String, f64, f64)]) {
     println!();
-    println!("| plain HTTP, instructions per call (callgrind, all threads) | instructions | vs raw reqwest, same request |");
+    println!("| plain HTTP, instructions per call (callgrind, all threads) | instructions | vs raw reqwest blocking, same request |");
     println!("|---|---:|---:|");
     for (name, n, raw) in rows {
         println!(
@@ -796,13 +1296,14 @@ fn email_bench(host: &Host, curl: &Path, tmp: &Path, rounds: usize) -> Vec<(Stri
     let peer = smtp_peer::SmtpPeer::start(&user);
     let port = peer.tls_port;
     let mail = Mail {
-        user_id: user.clone(),
+        from: EmailAddress::parse("userId", &user).unwrap(),
         password: peer.password.clone(),
-        recipients: vec![to.clone()],
+        recipients: vec![EmailAddress::parse("recipient", &to).unwrap()],
         content: Content::SubjectBody {
             subject: "DolphinDB alert".as_bytes().to_vec(),
             body: "<b>quote delay</b> 3 s".as_bytes().to_vec(),
         },
+        options: EmailOptions::default(),
     };
     let (envelope, bytes) = email::message::build(&mail).unwrap();
     let msg_path = tmp.join("mail.eml");

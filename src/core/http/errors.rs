@@ -188,38 +188,54 @@ pub fn describe(err: reqwest::Error, ctx: &Ctx) -> Error {
     )
 }
 
+/// Describes a failure while reading the body (after the status and headers arrived): a
+/// timeout, or the connection broken.
+pub fn describe_body(err: reqwest::Error, ctx: &Ctx) -> Error {
+    let err = err.without_url();
+    let detail = chain(&err);
+    if err.is_timeout()
+        || has_io_kind(&err, io::ErrorKind::TimedOut)
+        || detail.to_ascii_lowercase().contains("timed out")
+    {
+        return body_timeout(ctx);
+    }
+    broken_body(ctx, detail)
+}
+
+fn body_timeout(ctx: &Ctx) -> Error {
+    Error::runtime(
+        Cause::Timeout,
+        format!(
+            "the request to {} did not complete within {} ms (while reading the response body)",
+            ctx.url(),
+            ctx.timeout_ms
+        ),
+    )
+}
+
+fn broken_body(ctx: &Ctx, detail: String) -> Error {
+    Error::runtime(
+        Cause::Connect,
+        format!(
+            "failed reading the response body from {}: {detail}",
+            ctx.url()
+        ),
+    )
+}
+
 /// Describes an I/O error from reading the body (which usually wraps a `reqwest::Error`).
 pub fn describe_io(err: &io::Error, ctx: &Ctx) -> Error {
-    let body_timeout = || {
-        Error::runtime(
-            Cause::Timeout,
-            format!(
-                "the request to {} did not complete within {} ms (while reading the response body)",
-                ctx.url(),
-                ctx.timeout_ms
-            ),
-        )
-    };
-    let broken = |detail: String| {
-        Error::runtime(
-            Cause::Connect,
-            format!(
-                "failed reading the response body from {}: {detail}",
-                ctx.url()
-            ),
-        )
-    };
     if let Some(inner) = err.get_ref() {
         if let Some(re) = inner.downcast_ref::<reqwest::Error>() {
             let detail = chain(re);
             if re.is_timeout() || detail.to_ascii_lowercase().contains("timed out") {
-                return body_timeout();
+                return body_timeout(ctx);
             }
-            return broken(detail);
+            return broken_body(ctx, detail);
         }
     }
     if err.kind() == io::ErrorKind::TimedOut {
-        return body_timeout();
+        return body_timeout(ctx);
     }
-    broken(chain(err))
+    broken_body(ctx, chain(err))
 }

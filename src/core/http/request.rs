@@ -1,12 +1,12 @@
 //! A request as the surface hands it over, and [`execute`].
-use super::client_pool::client_for;
+use super::client_pool::{block_on_local, catch_up, shared_client};
 use super::config::HttpConfig;
-use super::errors::{describe, describe_io, Ctx};
+use super::errors::{describe, describe_body, describe_io, Ctx};
 use super::header::{header_block, Header};
-use super::response::{read_body, BodyError, Response};
+use super::response::{body_buffer, read_body, BodyError, Response};
 use super::url::{append_query, encode_pairs, for_message, with_default_scheme};
 use crate::core::error::{redact_error, Cause, Error, Result};
-use reqwest::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use std::time::{Duration, Instant};
 
 /// The form content type: sent for dictionary bodies, and for string POST bodies
@@ -114,7 +114,7 @@ fn execute_inner(req: &Request) -> Result<Response> {
             };
         }
     }
-    let parsed = reqwest::Url::parse(&url).map_err(|e| {
+    let parsed = parse_url(&url).map_err(|e| {
         let shown = url.split(['?', '#']).next().unwrap_or("");
         Error::argument(format!("invalid URL '{shown}': {e}"))
     })?;
@@ -131,7 +131,7 @@ fn execute_inner(req: &Request) -> Result<Response> {
         )));
     }
 
-    let mut headers = reqwest::header::HeaderMap::with_capacity(req.headers.len() + 1);
+    let mut headers = HeaderMap::with_capacity(req.headers.len() + 1);
     for h in &req.headers {
         // Header has checked both parts; these conversions cannot fail for them.
         let n = HeaderName::from_bytes(h.name().as_bytes())
@@ -147,46 +147,182 @@ fn execute_inner(req: &Request) -> Result<Response> {
     }
 
     super::sockets::learn_url(&parsed);
-    let client = client_for(&req.config)?;
-    let mut builder = client
-        .request(req.method.as_reqwest(), parsed.clone())
-        .headers(headers);
-    if let Some(b) = body {
-        builder = builder.body(b);
-    }
-    if req.timeout_ms > 0 {
-        builder = builder.timeout(Duration::from_millis(req.timeout_ms));
-    }
-    let mut ctx = Ctx {
-        target: &parsed,
-        timeout_ms: req.timeout_ms,
-        connect_timeout_ms: req.config.connect_timeout_ms,
-        via_proxy: req.config.proxy.is_some(),
-        reading_body: false,
-    };
-
-    let start = Instant::now();
-    let mut resp = builder.send().map_err(|e| describe(e, &ctx))?;
-    let status = resp.status();
-    let block = header_block(resp.version(), status, resp.headers());
-    ctx.reading_body = true;
-    let hint = resp.content_length();
-    let limit = req.config.max_response_bytes;
-    let body = read_body(&mut resp, hint, limit).map_err(|e| match e {
-        BodyError::TooLarge => Error::runtime(
-            Cause::Protocol,
-            format!(
-                "the response body from {} exceeds maxResponseBytes={limit} bytes; \
-                 raise config maxResponseBytes (0 = unlimited) to accept it",
-                ctx.url()
-            ),
-        ),
-        BodyError::Io(io) => describe_io(&io, &ctx),
-    })?;
-    Ok(Response {
-        status: status.as_u16(),
-        headers: block,
+    let call = Call {
+        method: req.method.as_reqwest(),
+        url: parsed,
+        headers,
         body,
-        elapsed: start.elapsed().as_secs_f64(),
-    })
+        timeout_ms: req.timeout_ms,
+        config: &req.config,
+    };
+    let mut slot = Some(call);
+    let local = block_on_local(&req.config, |client| {
+        let call = slot.take().expect("called once");
+        async move { call.send_async(client).await }
+    });
+    if let Some(result) = local {
+        return result;
+    }
+    let Some(call) = slot else {
+        return Err(Error::runtime(
+            Cause::Internal,
+            "internal error: request lost",
+        ));
+    };
+    if tokio::runtime::Handle::try_current().is_ok() {
+        // Inside a tokio runtime no client may block this thread on another runtime: the
+        // call runs on a helper thread (defensive; the plugin's callers are plain threads).
+        return std::thread::scope(|s| {
+            s.spawn(|| call.send_shared()).join().unwrap_or_else(|_| {
+                Err(Error::runtime(
+                    Cause::Internal,
+                    "internal error while sending (a panic was caught)",
+                ))
+            })
+        });
+    }
+    call.send_shared()
+}
+
+thread_local! {
+    /// The URL this thread parsed last, and its parse: a script calling one URL in a loop
+    /// parses it once (a parse is ~6k instructions, mostly IDNA host processing).
+    static LAST_URL: std::cell::RefCell<Option<(String, reqwest::Url)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// `Url::parse`, its error as text.
+fn parse_url(url: &str) -> std::result::Result<reqwest::Url, String> {
+    let parse = |u: &str| reqwest::Url::parse(u).map_err(|e| e.to_string());
+    LAST_URL
+        .try_with(|last| {
+            let Ok(mut last) = last.try_borrow_mut() else {
+                return parse(url);
+            };
+            if let Some((text, parsed)) = last.as_ref() {
+                if text == url {
+                    return Ok(parsed.clone());
+                }
+            }
+            let parsed = parse(url)?;
+            *last = Some((url.to_string(), parsed.clone()));
+            Ok(parsed)
+        })
+        .unwrap_or_else(|_| parse(url))
+}
+
+/// A checked request, ready to send on either path.
+struct Call<'a> {
+    method: reqwest::Method,
+    url: reqwest::Url,
+    headers: HeaderMap,
+    body: Option<Vec<u8>>,
+    timeout_ms: u64,
+    config: &'a HttpConfig,
+}
+
+impl Call<'_> {
+    /// The request builder, and the call's context for messages.
+    fn prepare<C>(
+        self,
+        request: impl FnOnce(reqwest::Method, reqwest::Url) -> C,
+    ) -> (
+        C,
+        HeaderMap,
+        Option<Vec<u8>>,
+        Option<Duration>,
+        reqwest::Url,
+    ) {
+        let timeout = (self.timeout_ms > 0).then(|| Duration::from_millis(self.timeout_ms));
+        let builder = request(self.method, self.url.clone());
+        (builder, self.headers, self.body, timeout, self.url)
+    }
+
+    /// On this thread's runtime, with this thread's client.
+    async fn send_async(self, client: reqwest::Client) -> Result<Response> {
+        catch_up().await;
+        let (timeout_ms, config) = (self.timeout_ms, self.config);
+        let (builder, headers, body, timeout, url) = self.prepare(|m, u| client.request(m, u));
+        let mut builder = builder.headers(headers);
+        if let Some(b) = body {
+            builder = builder.body(b);
+        }
+        if let Some(t) = timeout {
+            builder = builder.timeout(t);
+        }
+        let mut ctx = ctx(&url, timeout_ms, config);
+        let start = Instant::now();
+        let mut resp = builder.send().await.map_err(|e| describe(e, &ctx))?;
+        let status = resp.status();
+        let block = header_block(resp.version(), status, resp.headers());
+        ctx.reading_body = true;
+        let limit = config.max_response_bytes;
+        let mut body =
+            body_buffer(resp.content_length(), limit).ok_or_else(|| too_large(&ctx, limit))?;
+        while let Some(chunk) = resp.chunk().await.map_err(|e| describe_body(e, &ctx))? {
+            body.extend_from_slice(&chunk);
+            if limit > 0 && body.len() as u64 > limit {
+                return Err(too_large(&ctx, limit));
+            }
+        }
+        Ok(Response {
+            status: status.as_u16(),
+            headers: block,
+            body,
+            elapsed: start.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// With the shared blocking client (its runtime thread does the I/O).
+    fn send_shared(self) -> Result<Response> {
+        let client = shared_client(self.config)?;
+        let (timeout_ms, config) = (self.timeout_ms, self.config);
+        let (builder, headers, body, timeout, url) = self.prepare(|m, u| client.request(m, u));
+        let mut builder = builder.headers(headers);
+        if let Some(b) = body {
+            builder = builder.body(b);
+        }
+        if let Some(t) = timeout {
+            builder = builder.timeout(t);
+        }
+        let mut ctx = ctx(&url, timeout_ms, config);
+        let start = Instant::now();
+        let mut resp = builder.send().map_err(|e| describe(e, &ctx))?;
+        let status = resp.status();
+        let block = header_block(resp.version(), status, resp.headers());
+        ctx.reading_body = true;
+        let hint = resp.content_length();
+        let limit = config.max_response_bytes;
+        let body = read_body(&mut resp, hint, limit).map_err(|e| match e {
+            BodyError::TooLarge => too_large(&ctx, limit),
+            BodyError::Io(io) => describe_io(&io, &ctx),
+        })?;
+        Ok(Response {
+            status: status.as_u16(),
+            headers: block,
+            body,
+            elapsed: start.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+fn ctx<'a>(url: &'a reqwest::Url, timeout_ms: u64, config: &HttpConfig) -> Ctx<'a> {
+    Ctx {
+        target: url,
+        timeout_ms,
+        connect_timeout_ms: config.connect_timeout_ms,
+        via_proxy: config.proxy.is_some(),
+        reading_body: false,
+    }
+}
+
+fn too_large(ctx: &Ctx, limit: u64) -> Error {
+    Error::runtime(
+        Cause::Protocol,
+        format!(
+            "the response body from {} exceeds maxResponseBytes={limit} bytes; \
+             raise config maxResponseBytes (0 = unlimited) to accept it",
+            ctx.url()
+        ),
+    )
 }

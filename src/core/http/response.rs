@@ -32,6 +32,22 @@ pub enum BodyError {
     Io(std::io::Error),
 }
 
+/// The buffer for a body of `hint` bytes (the Content-Length, when known) under `limit`
+/// (0 = unlimited), sized up front; `None` when the announced length is over the limit.
+pub fn body_buffer(hint: Option<u64>, limit: u64) -> Option<Vec<u8>> {
+    const MAX_PREALLOC: u64 = 64 * 1024 * 1024;
+    if limit > 0 && hint.is_some_and(|h| h > limit) {
+        return None;
+    }
+    let cap = hint.unwrap_or(0).min(MAX_PREALLOC);
+    let cap = if limit > 0 {
+        cap.min(limit.saturating_add(1))
+    } else {
+        cap
+    };
+    Some(Vec::with_capacity(cap as usize))
+}
+
 /// Reads the whole body, failing once more than `limit` bytes arrive (0 = unlimited).
 /// Amortised growth (no quadratic copying); the Content-Length, when known and within the
 /// limit, sizes the buffer up front.

@@ -38,6 +38,13 @@ fn targets() -> &'static Mutex<HashSet<(String, u16)>> {
     TARGETS.get_or_init(Default::default)
 }
 
+thread_local! {
+    /// The target this thread learnt last: a thread calling one host again and again (the
+    /// usual case) takes no shared lock per call.
+    static LAST_LEARNT: std::cell::RefCell<Option<(String, u16)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// Remembers the target of a request's URL (the proxy's, when one is used).
 pub fn learn_url(url: &reqwest::Url) {
     let Some(port) = url.port_or_known_default() else {
@@ -46,6 +53,21 @@ pub fn learn_url(url: &reqwest::Url) {
     let Some(host) = url.host_str() else {
         return;
     };
+    let seen = LAST_LEARNT
+        .try_with(|last| {
+            let Ok(mut last) = last.try_borrow_mut() else {
+                return false;
+            };
+            if last.as_ref().is_some_and(|(h, p)| *p == port && h == host) {
+                return true;
+            }
+            *last = Some((host.to_string(), port));
+            false
+        })
+        .unwrap_or(false);
+    if seen {
+        return;
+    }
     match host
         .trim_start_matches('[')
         .trim_end_matches(']')

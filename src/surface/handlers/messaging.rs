@@ -147,7 +147,15 @@ pub(crate) fn fan_out<D: Deliverable>(
         let outcomes: Vec<(u64, Result<Delivered>)> = std::thread::scope(|s| {
             let handles: Vec<_> = chunk
                 .iter()
-                .map(|m| s.spawn(move || delivery::send_now(m, retries)))
+                .map(|m| {
+                    // A thread per destination and call: the shared clients' pooled
+                    // connections, not a runtime and a connection of its own each time.
+                    s.spawn(move || {
+                        crate::core::http::client_pool::with_shared_clients(|| {
+                            delivery::send_now(m, retries)
+                        })
+                    })
+                })
                 .collect();
             handles
                 .into_iter()

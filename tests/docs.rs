@@ -16,17 +16,15 @@ use PluginHttpClient::surface::{FUNCTIONS, MODULE};
 const REFERENCES: [&str; 2] = ["docs/reference.md", "docs/reference_cn.md"];
 const READMES: [&str; 2] = ["README.md", "README_CN.md"];
 /// Markdown files whose links are checked.
-const LINKED: [&str; 6] = [
+const LINKED: [&str; 7] = [
     "README.md",
     "README_CN.md",
     "docs/reference.md",
     "docs/reference_cn.md",
     "docs/ARCHITECTURE.md",
     "examples/README.md",
+    "docs/performance.md",
 ];
-/// Written on another branch at the same time (the performance notes): a link to it is
-/// accepted while the file is missing here; once it exists it is checked like any other.
-const PENDING: [&str; 1] = ["docs/performance.md"];
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -309,13 +307,10 @@ fn the_docs_link_only_to_files_and_headings_inside_the_repository() {
                     .unwrap_or_else(|| panic!("{rel}: link {target} leaves the repository"))
             };
             let shown = linked.to_string_lossy().replace('\\', "/");
-            if !root().join(&linked).exists() {
-                assert!(
-                    PENDING.contains(&shown.as_str()),
-                    "{rel}: link {target} -> {shown}, which is not in the repository"
-                );
-                continue;
-            }
+            assert!(
+                root().join(&linked).exists(),
+                "{rel}: link {target} -> {shown}, which is not in the repository"
+            );
             if let (Some(anchor), true) = (fragment, shown.ends_with(".md")) {
                 let found = anchors(&read(&shown));
                 assert!(

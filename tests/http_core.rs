@@ -472,7 +472,21 @@ fn https_verify_off_and_ca_file() {
     r.config.verify_ssl = false;
     let resp = execute(&r).unwrap();
     assert_eq!(resp.status, 200);
-    // HTTP/2 negotiated over TLS: curl's status line form
+    // HTTP/1.1 by default although the server offers HTTP/2: the official plugin's headers
+    assert!(
+        headers_text(&resp).starts_with("HTTP/1.1 200 OK\r\n"),
+        "{}",
+        headers_text(&resp)
+    );
+    assert_eq!(peer.last_request().unwrap().version, "HTTP/1.1");
+    // with config http2, HTTP/2 is negotiated: curl's status line form
+    let mut r = get(format!("{}/echo", peer.https_base_url()));
+    r.config = config(&[
+        ("verifySSL", ConfigValue::Bool(false)),
+        ("http2", ConfigValue::Bool(true)),
+    ])
+    .unwrap();
+    let resp = execute(&r).unwrap();
     assert!(
         headers_text(&resp).starts_with("HTTP/2 200\r\n"),
         "{}",

@@ -436,9 +436,15 @@ fn rows() -> Vec<Row> {
         ),
         row(
             "httpGet(\"{tls}/echo\", , 2000, , {\"verifySSL\": false})",
-            "httpRequest: no verification",
+            "httpRequest: no verification; libcurl built without nghttp2 speaks HTTP/1.1 to a server offering HTTP/2 too (headers \"HTTP/1.1 200 OK\\r\\n...\")",
             Same,
-            O(|v, _| http_result(v, 200)),
+            O(|v, _| {
+                http_result(v, 200)?;
+                let headers = entry_type(v, "headers").and_then(|(_, h)| h.as_str()).unwrap_or("");
+                check(headers.starts_with("HTTP/1.1 200 OK\r\n"), || {
+                    format!("headers start {:?}", &headers[..headers.len().min(20)])
+                })
+            }),
         ),
         // ----- e-mail ---------------------------------------------------------------------
         row(

@@ -59,6 +59,7 @@ pub struct ClientKey {
     max_redirects: Option<u32>,
     user_agent: Option<String>,
     decompress: bool,
+    http2: bool,
 }
 
 impl ClientKey {
@@ -74,6 +75,7 @@ impl ClientKey {
             max_redirects: c.max_redirects,
             user_agent: c.user_agent.clone(),
             decompress: c.decompress,
+            http2: c.http2,
         }
     }
 
@@ -81,6 +83,7 @@ impl ClientKey {
     fn matches(&self, c: &HttpConfig) -> bool {
         self.verify_ssl == c.verify_ssl
             && self.decompress == c.decompress
+            && self.http2 == c.http2
             && self.follow_redirects == c.follow_redirects
             && self.connect_timeout_ms == c.connect_timeout_ms
             && self.max_redirects == c.max_redirects
@@ -349,16 +352,20 @@ fn build_error(e: reqwest::Error) -> Error {
 /// The TLS configuration of `verify_ssl` + `ca_file`, built once and cloned for every
 /// client: the clones share the session store, so TLS sessions resume across clients and
 /// threads.
-fn tls_config(verify_ssl: bool, ca_file: Option<&str>) -> Result<rustls::ClientConfig> {
-    type Key = (bool, Option<String>);
+fn tls_config(
+    verify_ssl: bool,
+    ca_file: Option<&str>,
+    http2: bool,
+) -> Result<rustls::ClientConfig> {
+    type Key = (bool, Option<String>, bool);
     static CONFIGS: OnceLock<RwLock<HashMap<Key, rustls::ClientConfig>>> = OnceLock::new();
     let map = CONFIGS.get_or_init(Default::default);
-    let key = (verify_ssl, ca_file.map(str::to_string));
+    let key = (verify_ssl, ca_file.map(str::to_string), http2);
     if let Some(c) = map.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return Ok(c.clone());
     }
     // Read outside the lock (a CA file, the system's roots).
-    let config = super::tls::client_config(verify_ssl, ca_file)?;
+    let config = super::tls::client_config(verify_ssl, ca_file, http2)?;
     let mut map = map.write().unwrap_or_else(|e| e.into_inner());
     if map.len() >= MAX_CLIENTS && !map.contains_key(&key) {
         map.clear();
@@ -374,7 +381,14 @@ fn builder(key: &ClientKey) -> Result<reqwest::ClientBuilder> {
         .pool_idle_timeout(POOL_IDLE_TIMEOUT)
         .http1_title_case_headers()
         .user_agent(key.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT))
-        .use_preconfigured_tls(tls_config(key.verify_ssl, key.ca_file.as_deref())?);
+        .use_preconfigured_tls(tls_config(
+            key.verify_ssl,
+            key.ca_file.as_deref(),
+            key.http2,
+        )?);
+    if !key.http2 {
+        b = b.http1_only();
+    }
     if let Some(ms) = key.connect_timeout_ms {
         b = b.connect_timeout(Duration::from_millis(ms));
     }

@@ -32,6 +32,10 @@ pub struct HttpConfig {
     pub user_agent: Option<String>,
     /// `decompress` (default true: gzip/deflate/brotli).
     pub decompress: bool,
+    /// `http2` (default false): offer HTTP/2 to HTTPS servers (ALPN). Off, every exchange is
+    /// HTTP/1.1 as with the official plugin, whose `headers` scripts parse ("HTTP/1.1 200
+    /// OK", names as the server wrote them; HTTP/2 has "HTTP/2 200" and lower-case names).
+    pub http2: bool,
     /// `maxResponseBytes` (default 256 MiB, 0 = unlimited).
     pub max_response_bytes: u64,
     /// `json` (default false): a dictionary `params` of httpPost/httpPut is sent as a JSON
@@ -53,6 +57,7 @@ impl Default for HttpConfig {
             max_redirects: None,
             user_agent: None,
             decompress: true,
+            http2: false,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             json: false,
         }
@@ -81,6 +86,7 @@ impl fmt::Debug for HttpConfig {
             .field("max_redirects", &self.max_redirects)
             .field("user_agent", &self.user_agent)
             .field("decompress", &self.decompress)
+            .field("http2", &self.http2)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("json", &self.json)
             .finish()
@@ -119,6 +125,7 @@ impl HttpConfig {
             },
             user_agent: r.text("userAgent")?,
             decompress: r.flag("decompress")?.unwrap_or(d.decompress),
+            http2: r.flag("http2")?.unwrap_or(d.http2),
             max_response_bytes: r
                 .number("maxResponseBytes", "bytes")?
                 .unwrap_or(d.max_response_bytes),

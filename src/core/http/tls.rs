@@ -63,9 +63,9 @@ fn rustls_pemfile_certs(pem: &[u8]) -> std::result::Result<Vec<CertificateDer<'s
         .map_err(|e| e.to_string())
 }
 
-/// The client TLS configuration for `verify_ssl` and `ca_file`, with ALPN for HTTP/2 and
-/// HTTP/1.1 as reqwest would set it.
-pub fn client_config(verify_ssl: bool, ca_file: Option<&str>) -> Result<ClientConfig> {
+/// The rustls configuration: verification (`verify_ssl`, pinning `ca_file`), and ALPN
+/// offering HTTP/2 only when `http2`.
+pub fn client_config(verify_ssl: bool, ca_file: Option<&str>, http2: bool) -> Result<ClientConfig> {
     let provider = provider();
     let mut roots = base_roots().clone();
     let pinned = match ca_file {
@@ -94,7 +94,11 @@ pub fn client_config(verify_ssl: bool, ca_file: Option<&str>) -> Result<ClientCo
         .dangerous()
         .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    config.alpn_protocols = if http2 {
+        vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+    } else {
+        vec![b"http/1.1".to_vec()]
+    };
     Ok(config)
 }
 

@@ -48,13 +48,13 @@ fn failures_refreshes_and_retries_reach_the_server_log_and_the_file() {
         let mut s = Session::start(v, &[("HOST_SERVER_LOG", server.to_str().unwrap())]);
         assert_eq!(
             s.ok(&format!(
-                "setLogLevel(\"info\", {})",
+                "setLogLevel(\"debug\", {})",
                 lit(file.to_str().unwrap())
             )),
-            json!(["STRING", "INFO"])
+            json!(["STRING", "DEBUG"])
         );
         let v_info = s.ok("version()");
-        assert_eq!(text(entry(&v_info, "logLevel").1), "INFO");
+        assert_eq!(text(entry(&v_info, "logLevel").1), "DEBUG");
         assert_eq!(text(entry(&v_info, "logFile").1), file.to_str().unwrap());
         // a failed call, with a token in its URL
         let failed = s.call(&format!(
@@ -111,6 +111,13 @@ fn failures_refreshes_and_retries_reach_the_server_log_and_the_file() {
                 assert!(!log.contains(secret), "{v} {what} shows {secret}:\n{log}");
             }
         }
+        // the pool grew once: every call to the emulator reused that connection
+        let emu_addr = emu.base_url().trim_start_matches("http://").to_string();
+        let opened = file
+            .lines()
+            .filter(|l| l.contains(&format!("<DEBUG> new connection to {emu_addr} ")))
+            .count();
+        assert_eq!(opened, 1, "{v}:\n{file}");
         // the server log's lines are the server's: "<INFO> :[httpClient] <LEVEL> ..."
         assert!(
             server

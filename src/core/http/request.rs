@@ -253,6 +253,7 @@ impl Call<'_> {
         let mut ctx = ctx(&url, timeout_ms, config);
         let start = Instant::now();
         let mut resp = builder.send().await.map_err(|e| describe(e, &ctx))?;
+        super::sockets::note_connection(resp.extensions().get(), &url, false);
         let status = resp.status();
         let block = header_block(resp.version(), status, resp.headers());
         ctx.reading_body = true;
@@ -288,6 +289,7 @@ impl Call<'_> {
         let mut ctx = ctx(&url, timeout_ms, config);
         let start = Instant::now();
         let mut resp = builder.send().map_err(|e| describe(e, &ctx))?;
+        super::sockets::note_connection(resp.extensions().get(), &url, true);
         let status = resp.status();
         let block = header_block(resp.version(), status, resp.headers());
         ctx.reading_body = true;

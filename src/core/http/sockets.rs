@@ -4,7 +4,9 @@
 //! remote address is one the plugin connects to. The addresses are learnt where the
 //! plugin resolves host names (its DNS resolver, below; counted on the ports its requests
 //! use) and from URLs with a literal IP.
+use hyper_util::client::legacy::connect::HttpInfo;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Mutex, OnceLock};
@@ -80,6 +82,69 @@ pub fn learn_url(url: &reqwest::Url) {
                 t.insert((host.to_ascii_lowercase(), port));
             }
         }
+    }
+}
+
+/// Connections (local, remote) a response was seen on, per thread (a thread's own clients
+/// keep their connections) and for the shared clients; a new one is logged (DEBUG): that
+/// is the pool growing. Bounded: past the limit the set starts over (a connection seen
+/// again is then logged once more).
+const MAX_SEEN: usize = 1024;
+
+thread_local! {
+    static SEEN_HERE: RefCell<HashSet<(SocketAddr, SocketAddr)>> = RefCell::new(HashSet::new());
+}
+
+fn seen_shared() -> &'static Mutex<HashSet<(SocketAddr, SocketAddr)>> {
+    static SEEN: OnceLock<Mutex<HashSet<(SocketAddr, SocketAddr)>>> = OnceLock::new();
+    SEEN.get_or_init(Default::default)
+}
+
+fn first_sight(
+    set: &mut HashSet<(SocketAddr, SocketAddr)>,
+    conn: (SocketAddr, SocketAddr),
+) -> bool {
+    if set.contains(&conn) {
+        return false;
+    }
+    if set.len() >= MAX_SEEN {
+        set.clear();
+    }
+    set.insert(conn)
+}
+
+/// Notes the connection a response came on (`info`, from the response's extensions;
+/// `shared`: a shared client's); logs it when it is new. `url` names the target (its host
+/// and port, never its path or query).
+pub fn note_connection(info: Option<&HttpInfo>, url: &reqwest::Url, shared: bool) {
+    if !crate::core::log::enabled(crate::core::log::Level::Debug) {
+        return;
+    }
+    let Some(info) = info else {
+        return;
+    };
+    let conn = (info.local_addr(), info.remote_addr());
+    let new = if shared {
+        first_sight(
+            &mut seen_shared().lock().unwrap_or_else(|e| e.into_inner()),
+            conn,
+        )
+    } else {
+        SEEN_HERE.with(|s| first_sight(&mut s.borrow_mut(), conn))
+    };
+    if new {
+        crate::core::log::debug(format!(
+            "new connection to {}:{} ({} from {}, {})",
+            url.host_str().unwrap_or(""),
+            url.port_or_known_default().unwrap_or(0),
+            conn.1,
+            conn.0,
+            if shared {
+                "shared client"
+            } else {
+                "this thread's client"
+            }
+        ));
     }
 }
 

@@ -40,7 +40,7 @@ extern "C" {
 // static, do not free.
 const char *httpclient_cause_name(int32_t cause);
 
-// Version of this library, e.g. `"0.1.0"` (static, do not free).
+// Version of this library, e.g. `"0.2.0"` (static, do not free).
 const char *httpclient_version(void);
 
 // Performs one HTTP request with the plugin's core (pooled connections, rustls, TLS

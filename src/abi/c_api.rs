@@ -74,7 +74,7 @@ pub extern "C" fn httpclient_cause_name(cause: i32) -> *const c_char {
     name.as_ptr()
 }
 
-/// Version of this library, e.g. `"0.1.0"` (static, do not free).
+/// Version of this library, e.g. `"0.2.0"` (static, do not free).
 #[no_mangle]
 pub extern "C" fn httpclient_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()

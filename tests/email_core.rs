@@ -1,13 +1,16 @@
 //! E-mail core against a real local SMTP server (aiosmtpd, see tests/peers/smtp_server.py).
+#[path = "common/core_values.rs"]
+mod core_values;
 #[path = "common/smtp_peer.rs"]
 mod smtp_peer;
 
 use std::time::{Duration, Instant};
 
+use core_values::assert_cause;
 use smtp_peer::{Mode, SmtpPeer, SMTP_PASSWORD};
 use PluginHttpClient::core::config::{ConfigValue, FromConfig};
 use PluginHttpClient::core::email::*;
-use PluginHttpClient::core::error::{Cause, Error, Kind};
+use PluginHttpClient::core::error::Cause;
 
 fn opts(tls: TlsMode, ca_file: Option<&str>, verify_ssl: bool) -> SmtpOptions {
     SmtpOptions {
@@ -47,18 +50,6 @@ fn raw_mail(user: &str, to: &[&str], raw: &str) -> Mail {
         content: Content::Raw(raw.as_bytes().to_vec()),
         options: EmailOptions::default(),
     }
-}
-
-/// The failure's cause (and kind), with its message shown when the assertion fails.
-#[track_caller]
-fn assert_cause(e: &Error, cause: Cause) {
-    assert_eq!(e.cause(), cause, "{}", e.message());
-    let kind = if cause == Cause::Argument {
-        Kind::Argument
-    } else {
-        Kind::Runtime
-    };
-    assert_eq!(e.kind(), kind, "{}", e.message());
 }
 
 /// A peer for `domain` (its user is alerts@domain) with `domain` configured to reach it.

@@ -121,57 +121,19 @@ pub struct Deliveries(pub Vec<Record>);
 
 impl IntoDdb for Deliveries {
     fn into_ddb(self) -> Out {
-        let r = self.0;
-        Out::Table(vec![
-            (
-                "id".into(),
-                ColumnValues::Long(r.iter().map(|x| Some(x.id as i64)).collect()),
-            ),
-            (
-                "queued".into(),
-                ColumnValues::Timestamp(r.iter().map(|x| Some(x.queued_ms)).collect()),
-            ),
-            (
-                "function".into(),
-                ColumnValues::Str(r.iter().map(|x| x.function.as_bytes().to_vec()).collect()),
-            ),
-            (
-                "target".into(),
-                ColumnValues::Str(r.iter().map(|x| x.target.clone().into_bytes()).collect()),
-            ),
-            (
-                "async".into(),
-                ColumnValues::Bool(r.iter().map(|x| Some(x.asynchronous)).collect()),
-            ),
-            (
-                "status".into(),
-                ColumnValues::Str(
-                    r.iter()
-                        .map(|x| x.status.name().as_bytes().to_vec())
-                        .collect(),
-                ),
-            ),
-            (
-                "attempts".into(),
-                ColumnValues::Int(r.iter().map(|x| Some(x.attempts as i32)).collect()),
-            ),
-            (
-                "responseCode".into(),
-                ColumnValues::Int(r.iter().map(|x| x.response_code).collect()),
-            ),
-            (
-                "errcode".into(),
-                ColumnValues::Int(r.iter().map(|x| x.errcode.map(errcode)).collect()),
-            ),
-            (
-                "errmsg".into(),
-                ColumnValues::Str(r.iter().map(|x| x.errmsg.clone().into_bytes()).collect()),
-            ),
-            (
-                "elapsed".into(),
-                ColumnValues::Double(r.iter().map(|x| x.elapsed).collect()),
-            ),
-        ])
+        Columns::of(&self.0)
+            .long("id", |x| Some(x.id as i64))
+            .timestamp("queued", |x| Some(x.queued_ms))
+            .text("function", |x| x.function)
+            .text("target", |x| &x.target)
+            .bool("async", |x| Some(x.asynchronous))
+            .text("status", |x| x.status.name())
+            .int("attempts", |x| Some(x.attempts as i32))
+            .int("responseCode", |x| x.response_code)
+            .int("errcode", |x| x.errcode.map(errcode))
+            .text("errmsg", |x| &x.errmsg)
+            .double("elapsed", |x| x.elapsed)
+            .table()
     }
 }
 
@@ -192,37 +154,15 @@ pub struct FanOutRow {
 
 impl IntoDdb for FanOut {
     fn into_ddb(self) -> Out {
-        let r = self.0;
-        Out::Table(vec![
-            (
-                "target".into(),
-                ColumnValues::Str(r.iter().map(|x| x.target.clone().into_bytes()).collect()),
-            ),
-            (
-                "id".into(),
-                ColumnValues::Long(r.iter().map(|x| x.id.map(|i| i as i64)).collect()),
-            ),
-            (
-                "queued".into(),
-                ColumnValues::Bool(r.iter().map(|x| Some(x.queued)).collect()),
-            ),
-            (
-                "responseCode".into(),
-                ColumnValues::Int(r.iter().map(|x| x.response_code).collect()),
-            ),
-            (
-                "errcode".into(),
-                ColumnValues::Int(r.iter().map(|x| x.errcode.map(errcode)).collect()),
-            ),
-            (
-                "errmsg".into(),
-                ColumnValues::Str(r.iter().map(|x| x.errmsg.clone().into_bytes()).collect()),
-            ),
-            (
-                "elapsed".into(),
-                ColumnValues::Double(r.iter().map(|x| x.elapsed).collect()),
-            ),
-        ])
+        Columns::of(&self.0)
+            .text("target", |x| &x.target)
+            .long("id", |x| x.id.map(|i| i as i64))
+            .bool("queued", |x| Some(x.queued))
+            .int("responseCode", |x| x.response_code)
+            .int("errcode", |x| x.errcode.map(errcode))
+            .text("errmsg", |x| &x.errmsg)
+            .double("elapsed", |x| x.elapsed)
+            .table()
     }
 }
 
@@ -280,40 +220,69 @@ pub struct Stats(pub Vec<StatsRow>);
 
 impl IntoDdb for Stats {
     fn into_ddb(self) -> Out {
-        let r = self.0;
-        Out::Table(vec![
-            (
-                "section".into(),
-                ColumnValues::Str(r.iter().map(|x| x.section.as_bytes().to_vec()).collect()),
-            ),
-            (
-                "name".into(),
-                ColumnValues::Str(r.iter().map(|x| x.name.clone().into_bytes()).collect()),
-            ),
-            (
-                "calls".into(),
-                ColumnValues::Long(r.iter().map(|x| x.calls).collect()),
-            ),
-            (
-                "errors".into(),
-                ColumnValues::Long(r.iter().map(|x| x.errors).collect()),
-            ),
-            (
-                "timeouts".into(),
-                ColumnValues::Long(r.iter().map(|x| x.timeouts).collect()),
-            ),
-            (
-                "p50Ms".into(),
-                ColumnValues::Double(r.iter().map(|x| x.p50_ms).collect()),
-            ),
-            (
-                "p99Ms".into(),
-                ColumnValues::Double(r.iter().map(|x| x.p99_ms).collect()),
-            ),
-            (
-                "value".into(),
-                ColumnValues::Long(r.iter().map(|x| x.value).collect()),
-            ),
-        ])
+        Columns::of(&self.0)
+            .text("section", |x| x.section)
+            .text("name", |x| &x.name)
+            .long("calls", |x| x.calls)
+            .long("errors", |x| x.errors)
+            .long("timeouts", |x| x.timeouts)
+            .double("p50Ms", |x| x.p50_ms)
+            .double("p99Ms", |x| x.p99_ms)
+            .long("value", |x| x.value)
+            .table()
+    }
+}
+
+/// A table built column by column from rows: each column named, with the value of each row.
+struct Columns<'a, T> {
+    rows: &'a [T],
+    columns: Vec<(String, ColumnValues)>,
+}
+
+impl<'a, T> Columns<'a, T> {
+    fn of(rows: &'a [T]) -> Self {
+        Columns {
+            rows,
+            columns: Vec::new(),
+        }
+    }
+
+    fn push(mut self, name: &str, values: ColumnValues) -> Self {
+        self.columns.push((name.to_string(), values));
+        self
+    }
+
+    fn text(self, name: &str, f: impl Fn(&T) -> &str) -> Self {
+        let v = self.rows.iter().map(|r| f(r).as_bytes().to_vec()).collect();
+        self.push(name, ColumnValues::Str(v))
+    }
+
+    fn int(self, name: &str, f: impl Fn(&T) -> Option<i32>) -> Self {
+        let v = self.rows.iter().map(f).collect();
+        self.push(name, ColumnValues::Int(v))
+    }
+
+    fn long(self, name: &str, f: impl Fn(&T) -> Option<i64>) -> Self {
+        let v = self.rows.iter().map(f).collect();
+        self.push(name, ColumnValues::Long(v))
+    }
+
+    fn double(self, name: &str, f: impl Fn(&T) -> Option<f64>) -> Self {
+        let v = self.rows.iter().map(f).collect();
+        self.push(name, ColumnValues::Double(v))
+    }
+
+    fn bool(self, name: &str, f: impl Fn(&T) -> Option<bool>) -> Self {
+        let v = self.rows.iter().map(f).collect();
+        self.push(name, ColumnValues::Bool(v))
+    }
+
+    fn timestamp(self, name: &str, f: impl Fn(&T) -> Option<i64>) -> Self {
+        let v = self.rows.iter().map(f).collect();
+        self.push(name, ColumnValues::Timestamp(v))
+    }
+
+    fn table(self) -> Out {
+        Out::Table(self.columns)
     }
 }

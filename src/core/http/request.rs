@@ -6,12 +6,12 @@ use super::header::{header_block, Header};
 use super::response::{body_buffer, read_body, BodyError, Response};
 use super::url::{append_query, encode_pairs, for_message, with_default_scheme};
 use crate::core::error::{redact_error, Cause, Error, Result};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
 use std::time::{Duration, Instant};
 
-/// The form content type: sent for dictionary bodies, and for string POST bodies
-/// (libcurl's default for `CURLOPT_POSTFIELDS`, which the official plugin uses) unless the
-/// user gave a `Content-Type`.
+/// The form content type: sent with POST bodies, string or dictionary (libcurl's default
+/// for `CURLOPT_POSTFIELDS`, which the official plugin uses) unless the user gave a
+/// `Content-Type`. PUT, an upload officially, sends none of its own.
 pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 /// Sent with JSON bodies (config `json`, the messaging platforms).
 pub const JSON_CONTENT_TYPE: &str = "application/json";
@@ -144,6 +144,11 @@ fn execute_inner(req: &Request) -> Result<Response> {
         if !headers.contains_key(CONTENT_TYPE) {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
         }
+    }
+    if body.as_ref().is_some_and(Vec::is_empty) && !headers.contains_key(CONTENT_LENGTH) {
+        // hyper omits the length of an empty body; libcurl (the official plugin) sends
+        // `Content-Length: 0`, and servers may answer a bodiless POST with 411.
+        headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
     }
 
     super::sockets::learn_url(&parsed);

@@ -26,42 +26,19 @@ fn call(
     })
 }
 
-pub fn get(
-    url: RequestUrl,
-    params: Option<ParamsArg>,
-    timeout: Option<Millis>,
-    headers: Option<Headers>,
-    config: Option<Config<HttpConfig>>,
-) -> Result<Response> {
-    call(Method::Get, url, params, timeout, headers, config)
+/// The four functions differ only in their method.
+macro_rules! method_handlers {
+    ($($name:ident => $method:ident),*) => {$(
+        pub fn $name(
+            url: RequestUrl,
+            params: Option<ParamsArg>,
+            timeout: Option<Millis>,
+            headers: Option<Headers>,
+            config: Option<Config<HttpConfig>>,
+        ) -> Result<Response> {
+            call(Method::$method, url, params, timeout, headers, config)
+        }
+    )*};
 }
 
-pub fn post(
-    url: RequestUrl,
-    params: Option<ParamsArg>,
-    timeout: Option<Millis>,
-    headers: Option<Headers>,
-    config: Option<Config<HttpConfig>>,
-) -> Result<Response> {
-    call(Method::Post, url, params, timeout, headers, config)
-}
-
-pub fn put(
-    url: RequestUrl,
-    params: Option<ParamsArg>,
-    timeout: Option<Millis>,
-    headers: Option<Headers>,
-    config: Option<Config<HttpConfig>>,
-) -> Result<Response> {
-    call(Method::Put, url, params, timeout, headers, config)
-}
-
-pub fn delete(
-    url: RequestUrl,
-    params: Option<ParamsArg>,
-    timeout: Option<Millis>,
-    headers: Option<Headers>,
-    config: Option<Config<HttpConfig>>,
-) -> Result<Response> {
-    call(Method::Delete, url, params, timeout, headers, config)
-}
+method_handlers!(get => Get, post => Post, put => Put, delete => Delete);

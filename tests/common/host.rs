@@ -173,13 +173,13 @@ pub fn host_command(host: &Path) -> Command {
     }
 }
 
-pub fn run_host(
+/// The host loading the plugin described in `dir`, its standard streams piped.
+fn spawn_host(
     host: &Path,
     dir: &Path,
-    script: &str,
     extra_args: &[&str],
     env: &[(&str, &str)],
-) -> Run {
+) -> std::process::Child {
     let mut cmd = host_command(host);
     cmd.args(extra_args)
         .arg(dir.join("PluginHttpClient.txt"))
@@ -189,7 +189,17 @@ pub fn run_host(
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().expect("spawn host");
+    cmd.spawn().expect("spawn host")
+}
+
+pub fn run_host(
+    host: &Path,
+    dir: &Path,
+    script: &str,
+    extra_args: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
+    let mut child = spawn_host(host, dir, extra_args, env);
     let mut stdin = child.stdin.take().unwrap();
     let script = script.to_string();
     let writer = std::thread::spawn(move || {
@@ -354,16 +364,7 @@ impl Session {
     /// Starts host `id` with the plugin loaded.
     pub fn start(id: &str, env: &[(&str, &str)]) -> Session {
         use std::io::{BufRead, Read};
-        let host = host_binary(id, None);
-        let mut cmd = host_command(&host);
-        cmd.arg(plugin_dir(id).join("PluginHttpClient.txt"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("spawn host");
+        let mut child = spawn_host(&host_binary(id, None), &plugin_dir(id), &[], env);
         let stdin = child.stdin.take().unwrap();
         let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
         let mut err = child.stderr.take().unwrap();

@@ -466,15 +466,24 @@ fn response(status: StatusCode, body: Body, headers: &[(&'static str, &str)]) ->
     r
 }
 
-/// (CA PEM, leaf PEM, server config with that leaf for localhost/127.0.0.1, signed by
-/// that CA).
-fn make_tls() -> (String, String, rustls::ServerConfig) {
+/// A private CA and a certificate for localhost/127.0.0.1 signed by it.
+pub struct PrivateCa {
+    pub ca_pem: String,
+    pub leaf_pem: String,
+    pub leaf_der: Vec<u8>,
+    pub key_pem: String,
+    /// PKCS#8
+    pub key_der: Vec<u8>,
+}
+
+/// A new [`PrivateCa`], the CA named `ca_name`.
+pub fn private_ca(ca_name: &str) -> PrivateCa {
     let ca_key = rcgen::KeyPair::generate().unwrap();
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     ca_params
         .distinguished_name
-        .push(rcgen::DnType::CommonName, "http_peer test CA");
+        .push(rcgen::DnType::CommonName, ca_name);
     ca_params.key_usages = vec![
         rcgen::KeyUsagePurpose::KeyCertSign,
         rcgen::KeyUsagePurpose::CrlSign,
@@ -490,11 +499,24 @@ fn make_tls() -> (String, String, rustls::ServerConfig) {
         .distinguished_name
         .push(rcgen::DnType::CommonName, "localhost");
     let leaf = leaf_params.signed_by(&leaf_key, &ca_cert, &ca_key).unwrap();
+    PrivateCa {
+        ca_pem: ca_cert.pem(),
+        leaf_pem: leaf.pem(),
+        leaf_der: leaf.der().to_vec(),
+        key_pem: leaf_key.serialize_pem(),
+        key_der: leaf_key.serialize_der(),
+    }
+}
+
+/// (CA PEM, leaf PEM, server config with that leaf for localhost/127.0.0.1, signed by
+/// that CA).
+fn make_tls() -> (String, String, rustls::ServerConfig) {
+    let pki = private_ca("http_peer test CA");
     let cfg = server_config(
-        vec![leaf.der().clone()],
-        rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+        vec![pki.leaf_der.into()],
+        rustls::pki_types::PrivateKeyDer::Pkcs8(pki.key_der.into()),
     );
-    (ca_cert.pem(), leaf.pem(), cfg)
+    (pki.ca_pem, pki.leaf_pem, cfg)
 }
 
 /// The HTTPS listener's configuration: `chain` (the server's certificate first) and its

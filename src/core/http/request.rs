@@ -226,39 +226,66 @@ struct Call<'a> {
     config: &'a HttpConfig,
 }
 
+/// What the two request builders (async, blocking) have in common.
+trait Builder: Sized {
+    fn headers(self, headers: HeaderMap) -> Self;
+    fn body(self, body: Vec<u8>) -> Self;
+    fn timeout(self, timeout: Duration) -> Self;
+}
+
+impl Builder for reqwest::RequestBuilder {
+    fn headers(self, headers: HeaderMap) -> Self {
+        self.headers(headers)
+    }
+    fn body(self, body: Vec<u8>) -> Self {
+        self.body(body)
+    }
+    fn timeout(self, timeout: Duration) -> Self {
+        self.timeout(timeout)
+    }
+}
+
+impl Builder for reqwest::blocking::RequestBuilder {
+    fn headers(self, headers: HeaderMap) -> Self {
+        self.headers(headers)
+    }
+    fn body(self, body: Vec<u8>) -> Self {
+        self.body(body)
+    }
+    fn timeout(self, timeout: Duration) -> Self {
+        self.timeout(timeout)
+    }
+}
+
 impl Call<'_> {
-    /// The request builder, and the call's context for messages.
-    fn prepare<C>(
-        self,
-        request: impl FnOnce(reqwest::Method, reqwest::Url) -> C,
-    ) -> (
-        C,
-        HeaderMap,
-        Option<Vec<u8>>,
-        Option<Duration>,
-        reqwest::Url,
-    ) {
-        let timeout = (self.timeout_ms > 0).then(|| Duration::from_millis(self.timeout_ms));
-        let builder = request(self.method, self.url.clone());
-        (builder, self.headers, self.body, timeout, self.url)
+    /// The request built by `request` with this call's headers, body and timeout (taken
+    /// from the call: built once).
+    fn prepare<B: Builder>(
+        &mut self,
+        request: impl FnOnce(reqwest::Method, reqwest::Url) -> B,
+    ) -> B {
+        let mut builder = Builder::headers(
+            request(self.method.clone(), self.url.clone()),
+            std::mem::take(&mut self.headers),
+        );
+        if let Some(b) = self.body.take() {
+            builder = Builder::body(builder, b);
+        }
+        if self.timeout_ms > 0 {
+            builder = Builder::timeout(builder, Duration::from_millis(self.timeout_ms));
+        }
+        builder
     }
 
     /// On this thread's runtime, with this thread's client.
-    async fn send_async(self, client: reqwest::Client) -> Result<Response> {
+    async fn send_async(mut self, client: reqwest::Client) -> Result<Response> {
         catch_up().await;
-        let (timeout_ms, config) = (self.timeout_ms, self.config);
-        let (builder, headers, body, timeout, url) = self.prepare(|m, u| client.request(m, u));
-        let mut builder = builder.headers(headers);
-        if let Some(b) = body {
-            builder = builder.body(b);
-        }
-        if let Some(t) = timeout {
-            builder = builder.timeout(t);
-        }
-        let mut ctx = ctx(&url, timeout_ms, config);
+        let builder = self.prepare(|m, u| client.request(m, u));
+        let (url, config) = (&self.url, self.config);
+        let mut ctx = ctx(url, self.timeout_ms, config);
         let start = Instant::now();
         let mut resp = builder.send().await.map_err(|e| describe(e, &ctx))?;
-        super::sockets::note_connection(resp.extensions().get(), &url, false);
+        super::sockets::note_connection(resp.extensions().get(), url, false);
         let status = resp.status();
         let block = header_block(resp.version(), status, resp.headers());
         ctx.reading_body = true;
@@ -280,21 +307,14 @@ impl Call<'_> {
     }
 
     /// With the shared blocking client (its runtime thread does the I/O).
-    fn send_shared(self) -> Result<Response> {
+    fn send_shared(mut self) -> Result<Response> {
         let client = shared_client(self.config)?;
-        let (timeout_ms, config) = (self.timeout_ms, self.config);
-        let (builder, headers, body, timeout, url) = self.prepare(|m, u| client.request(m, u));
-        let mut builder = builder.headers(headers);
-        if let Some(b) = body {
-            builder = builder.body(b);
-        }
-        if let Some(t) = timeout {
-            builder = builder.timeout(t);
-        }
-        let mut ctx = ctx(&url, timeout_ms, config);
+        let builder = self.prepare(|m, u| client.request(m, u));
+        let (url, config) = (&self.url, self.config);
+        let mut ctx = ctx(url, self.timeout_ms, config);
         let start = Instant::now();
         let mut resp = builder.send().map_err(|e| describe(e, &ctx))?;
-        super::sockets::note_connection(resp.extensions().get(), &url, true);
+        super::sockets::note_connection(resp.extensions().get(), url, true);
         let status = resp.status();
         let block = header_block(resp.version(), status, resp.headers());
         ctx.reading_body = true;

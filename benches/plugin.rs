@@ -1085,7 +1085,9 @@ fn main() {
 fn messaging_bench(host: &Host, rounds: usize) -> Vec<(String, M, M)> {
     use platform_emulator::*;
     let emu = PlatformEmulator::start();
-    // rateLimit 0: no client-side pacing (DingTalk robots are paced at 20/min otherwise)
+    // a gateway without limits, and rateLimit 0: no client-side pacing (DingTalk robots are
+    // paced at 20/min otherwise)
+    emu.set_robot_limits(false);
     let cfg = format!(
         "{{\"baseUrl\": {}, \"rateLimit\": 0}}",
         host::lit(&emu.base_url())

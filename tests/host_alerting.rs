@@ -212,6 +212,16 @@ fn dingtalk_and_wecom_robots_slow_down_answers_are_returned_or_waited_for() {
             let want = if i < 20 { 0 } else { 130101 };
             assert_eq!(entry(&a, "errcode").1, want, "{v} message {i}: {a}");
         }
+        // DingTalk now blocks the robot for a while: the plugin pauses it (a minute), and
+        // the next call says that the platform asked to slow down, sending nothing
+        let line = s.call(&format!(
+            "robotSend(\"dingtalk\", {}, \"m21\", , {{\"rateLimit\": 0}})",
+            lit(&ding(&off))
+        ));
+        assert_eq!(cause_of(&line), Some("rate limit"), "{v}: {line}");
+        assert!(line.contains("asked to slow down"), "{line}");
+        assert!(!line.contains(&off), "the token is shown: {line}");
+        assert_eq!(emu.robot_log(&off).len(), 21, "{v}");
         // with the documented pacing (20/min) the 21st is refused before it is sent:
         // waiting for its slot would outlast the call's timeout
         let paced = format!("lim-p{h}");

@@ -117,6 +117,8 @@ struct State_ {
     chats: Vec<String>,
     ding_robot_signed: bool,
     feishu_signed: bool,
+    /// The robots' documented limits enforced (off: a private gateway without limits).
+    robot_limits: bool,
     /// Accepted messages per robot id (for the sliding windows).
     robot_arrivals: HashMap<String, Vec<Instant>>,
     /// Forced limit answers: robot id -> (answers left, reset seconds).
@@ -186,6 +188,7 @@ impl PlatformEmulator {
                 chats: Vec::new(),
                 ding_robot_signed: true,
                 feishu_signed: true,
+                robot_limits: true,
                 robot_arrivals: HashMap::new(),
                 throttle: HashMap::new(),
                 robot_log: Vec::new(),
@@ -232,6 +235,11 @@ impl PlatformEmulator {
     }
     pub fn set_feishu_signed(&self, signed: bool) {
         self.st().feishu_signed = signed;
+    }
+    /// Off: robots answer every message, like a private gateway without limits (the
+    /// benchmark's throughput); forced answers ([`Self::throttle_next`]) still apply.
+    pub fn set_robot_limits(&self, on: bool) {
+        self.st().robot_limits = on;
     }
     /// The next `n` messages to robot `id` are answered with the platform's rate-limit error
     /// (Feishu: HTTP 429 with `x-ogw-ratelimit-reset: reset_secs`).
@@ -631,7 +639,7 @@ fn robot_limited(shared: &Shared, id: &str, body: Value, robot: Robot) -> Option
             reset = Some(*secs);
         }
     }
-    if reset.is_none() {
+    if reset.is_none() && st.robot_limits {
         let arrivals = st.robot_arrivals.entry(id.to_string()).or_default();
         for (max, window) in rules {
             let inside: Vec<&Instant> = arrivals.iter().filter(|t| now - **t < *window).collect();

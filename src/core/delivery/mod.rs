@@ -169,15 +169,19 @@ fn send_now_inner(msg: &dyn Deliverable, retries: u32, id: u64) -> Result<Delive
     let max_wait = (timeout > 0).then(|| Duration::from_millis(timeout));
     let mut attempts = 0;
     loop {
-        let slot = limiter.reserve(Instant::now(), max_wait).map_err(|wait| {
+        let now = Instant::now();
+        let slot = limiter.reserve(now, max_wait).map_err(|wait| {
+            // the configured limit, or the platform's own pause after a "slow down" answer
+            let why = if limiter.paused_at(now) {
+                format!("{} asked to slow down: its pause", msg.target())
+            } else {
+                format!("the rate limit of {} ({limit})", msg.target())
+            };
             Error::runtime(
                 Cause::RateLimited,
                 format!(
-                    "the rate limit of {} ({}) would delay this message by {} ms, more than \
-                     its timeout of {timeout} ms; send it with config async=true, or give a \
-                     longer timeout",
-                    msg.target(),
-                    limit,
+                    "{why} would delay this message by {} ms, more than its timeout of \
+                     {timeout} ms; send it with config async=true, or give a longer timeout",
                     wait.as_millis()
                 ),
             )

@@ -184,6 +184,12 @@ impl Limiter {
     }
 
     /// The platform asked to slow down: nothing is sent before `until`.
+    /// Whether a platform's "slow down" answer pauses this destination at `now`.
+    pub fn paused_at(&self, now: Instant) -> bool {
+        let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.blocked_until.is_some_and(|b| b > now)
+    }
+
     pub fn block_until(&self, until: Instant) {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         st.blocked_until = Some(st.blocked_until.map_or(until, |b| b.max(until)));

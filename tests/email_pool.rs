@@ -1,6 +1,7 @@
 //! The SMTP connection pool against a raw local server that closes every connection right
-//! after accepting one mail (as a server does after its idle timeout): the next mail goes
-//! out on a fresh connection, once — no error, no duplicate.
+//! after accepting one mail (as a server does after its idle timeout), silently or saying
+//! "421" to the next command first (as Postfix does): the next mail goes out on a fresh
+//! connection, once — no error, no duplicate.
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,18 +11,24 @@ use std::thread;
 use PluginHttpClient::core::email::{
     configure, send, Content, EmailAddress, EmailOptions, Mail, SmtpOptions, TlsMode,
 };
+use PluginHttpClient::core::error::Cause;
 
 struct Counts {
     connections: AtomicUsize,
     messages: AtomicUsize,
+    /// AUTH commands received (the password, in clear on this server)
+    auths: AtomicUsize,
 }
 
-fn one_mail_per_connection_server() -> (u16, Arc<Counts>) {
+/// `say_421`: after a mail the connection stays open and the next command is answered
+/// `421` before the close; else it closes at once.
+fn one_mail_per_connection_server(say_421: bool) -> (u16, Arc<Counts>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let counts = Arc::new(Counts {
         connections: AtomicUsize::new(0),
         messages: AtomicUsize::new(0),
+        auths: AtomicUsize::new(0),
     });
     let c = counts.clone();
     thread::spawn(move || {
@@ -31,18 +38,28 @@ fn one_mail_per_connection_server() -> (u16, Arc<Counts>) {
             let mut lines = BufReader::new(stream);
             let _ = out.write_all(b"220 test ESMTP\r\n");
             let mut line = String::new();
-            let mut in_data = false;
+            let (mut in_data, mut done) = (false, false);
             while lines.read_line(&mut line).unwrap_or(0) > 0 {
-                let reply: &[u8] = if in_data {
+                let reply: &[u8] = if done {
+                    let _ = out.write_all(b"421 4.4.2 test: idle timeout, closing\r\n");
+                    break;
+                } else if in_data {
                     if line == ".\r\n" {
                         c.messages.fetch_add(1, Ordering::SeqCst);
                         let _ = out.write_all(b"250 2.0.0 queued\r\n");
-                        break; // close the connection after one mail
+                        if !say_421 {
+                            break; // close the connection after one mail
+                        }
+                        done = true;
+                        in_data = false;
+                        line.clear();
+                        continue;
                     }
                     b""
                 } else if line.starts_with("EHLO") {
                     b"250-test\r\n250 AUTH PLAIN LOGIN\r\n"
                 } else if line.starts_with("AUTH") {
+                    c.auths.fetch_add(1, Ordering::SeqCst);
                     b"235 2.7.0 ok\r\n"
                 } else if line.starts_with("DATA") {
                     in_data = true;
@@ -60,17 +77,24 @@ fn one_mail_per_connection_server() -> (u16, Arc<Counts>) {
 
 #[test]
 fn a_pooled_connection_closed_by_the_server_is_replaced_without_a_duplicate() {
-    let (port, counts) = one_mail_per_connection_server();
+    for say_421 in [false, true] {
+        three_mails(say_421);
+    }
+}
+
+fn three_mails(say_421: bool) {
+    let (port, counts) = one_mail_per_connection_server(say_421);
     let options = SmtpOptions {
         tls: TlsMode::None,
         verify_ssl: true,
         timeout_ms: 5000,
         ca_file: None,
     };
-    configure("pool.test", "127.0.0.1", Some(port), Some(options)).unwrap();
+    let domain = if say_421 { "pool421.test" } else { "pool.test" };
+    configure(domain, "127.0.0.1", Some(port), Some(options)).unwrap();
     for i in 0..3 {
         let mail = Mail {
-            from: EmailAddress::parse("userId", "bot@pool.test").unwrap(),
+            from: EmailAddress::parse("userId", &format!("bot@{domain}")).unwrap(),
             password: "pw".into(),
             recipients: vec![EmailAddress::parse("recipient", "ops@x.test").unwrap()],
             content: Content::SubjectBody {
@@ -79,7 +103,7 @@ fn a_pooled_connection_closed_by_the_server_is_replaced_without_a_duplicate() {
             },
             options: EmailOptions::default(),
         };
-        let r = send(&mail).unwrap_or_else(|e| panic!("mail {i}: {e}"));
+        let r = send(&mail).unwrap_or_else(|e| panic!("421 {say_421}, mail {i}: {e}"));
         assert_eq!(r.response_code, 250);
     }
     assert_eq!(
@@ -88,4 +112,52 @@ fn a_pooled_connection_closed_by_the_server_is_replaced_without_a_duplicate() {
         "each mail delivered once"
     );
     assert_eq!(counts.connections.load(Ordering::SeqCst), 3);
+}
+
+/// tls "auto" (the default) on a server without STARTTLS: refused before AUTH, the
+/// password never sent in clear (libcurl's CURLUSESSL_TRY, the official plugin's, would
+/// log in); tls "none" says a plain local relay is meant.
+#[test]
+fn auto_tls_never_sends_the_password_in_clear() {
+    let (port, counts) = one_mail_per_connection_server(false);
+    let options = |tls| SmtpOptions {
+        tls,
+        verify_ssl: true,
+        timeout_ms: 5000,
+        ca_file: None,
+    };
+    let mail = |domain: &str| Mail {
+        from: EmailAddress::parse("userId", &format!("bot@{domain}")).unwrap(),
+        password: "pw-secret".into(),
+        recipients: vec![EmailAddress::parse("recipient", "ops@x.test").unwrap()],
+        content: Content::SubjectBody {
+            subject: b"s".to_vec(),
+            body: b"b".to_vec(),
+        },
+        options: EmailOptions::default(),
+    };
+    configure(
+        "plain-auto.test",
+        "127.0.0.1",
+        Some(port),
+        Some(options(TlsMode::Auto)),
+    )
+    .unwrap();
+    let e = send(&mail("plain-auto.test")).unwrap_err();
+    assert_eq!(e.cause(), Cause::Tls, "{e}");
+    assert!(e.message().contains("offers no STARTTLS"), "{e}");
+    assert!(e.message().contains("\"none\""), "{e}");
+    assert!(!e.message().contains("pw-secret"), "{e}");
+    assert_eq!(counts.auths.load(Ordering::SeqCst), 0);
+    assert_eq!(counts.messages.load(Ordering::SeqCst), 0);
+
+    configure(
+        "plain-none.test",
+        "127.0.0.1",
+        Some(port),
+        Some(options(TlsMode::None)),
+    )
+    .unwrap();
+    assert_eq!(send(&mail("plain-none.test")).unwrap().response_code, 250);
+    assert_eq!(counts.auths.load(Ordering::SeqCst), 1);
 }

@@ -132,9 +132,21 @@ fn alerting_scenario(h: usize, id: &str, emu: &PlatformEmulator) -> Result<usize
 
     // a full queue refuses: a bot that keeps answering 429 (reset 60 s) holds its lane
     emu.throttle_next(&stuck, 100, 60);
-    let repeat = s.call(&format!("#repeat 10001 {}", queue("stuck", &stuck)));
-    if repeat != "REPEAT ok=10000 err=1" {
+    let repeat = s.call(&format!("#repeat 9999 {}", queue("stuck", &stuck)));
+    if repeat != "REPEAT ok=9999 err=0" {
         return Err(format!("{id}: filling the queue: {repeat}"));
+    }
+    // one place left: a fan-out to two is refused whole, nothing of it queued
+    let hook = lit(&feishu_hook(emu, &stuck));
+    let line = s.call(&format!(
+        "httpClient::robotSend(\"feishu\", [{hook}, {hook}], \"two\", , {{\"async\": true}})"
+    ));
+    if cause_of(&line) != Some("queue full") || !line.contains("the 2 messages") {
+        return Err(format!("{id}: a fan-out of two into one place: {line}"));
+    }
+    let repeat = s.call(&format!("#repeat 2 {}", queue("stuck", &stuck)));
+    if repeat != "REPEAT ok=1 err=1" {
+        return Err(format!("{id}: the last place: {repeat}"));
     }
     let line = s.call(&queue("one more", &stuck));
     if cause_of(&line) != Some("queue full") || !line.contains("flush") {
@@ -155,7 +167,7 @@ fn alerting_scenario(h: usize, id: &str, emu: &PlatformEmulator) -> Result<usize
         _ => return Err(format!("{id}: stats queue row: {st}")),
     }
     match row("function", "robotSend") {
-        Some(i) if column(&st, "calls")[i] == 10015 && column(&st, "errors")[i] == 2 => {}
+        Some(i) if column(&st, "calls")[i] == 10016 && column(&st, "errors")[i] == 3 => {}
         _ => return Err(format!("{id}: stats robotSend row: {st}")),
     }
     s.finish();

@@ -157,6 +157,18 @@ fn levels_filter_and_a_server_log_that_refuses_loses_nothing_in_the_file() {
         json!(["STRING", "WARNING"])
     );
     assert_eq!(text(entry(&s.ok("version()"), "logFile").1), "");
+    // the NULL literal is "not given" (the file stays as it is); another type is refused
+    assert_eq!(
+        s.ok("setLogLevel(\"warning\", NULL)"),
+        json!(["STRING", "WARNING"])
+    );
+    let number = s.call("setLogLevel(\"warning\", 1)");
+    assert!(
+        number.starts_with(
+            "ERR IllegalArgumentException: httpClient::setLogLevel: file must be a STRING scalar"
+        ),
+        "{number}"
+    );
     let stopped = s.call(&format!(
         "httpGet(\"http://127.0.0.1:{port}/stopped\", , 500)"
     ));

@@ -924,3 +924,16 @@ fn failure_messages_read_well() {
         assert!(!m.contains("SECRETKEY"), "{m}");
     }
 }
+
+#[test]
+fn an_invalid_url_is_shown_without_its_password() {
+    for url in [
+        "https://admin:s3cret@bad host/",
+        "https://admin:s3#cret@bad host/x?y=1",
+    ] {
+        let e = execute(&get(url.to_string())).unwrap_err();
+        assert_cause(&e, Cause::Argument);
+        assert!(e.message().contains("invalid URL"), "{e}");
+        assert!(!e.message().contains("s3"), "{e}");
+    }
+}

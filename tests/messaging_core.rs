@@ -97,6 +97,22 @@ fn config_parsing() {
             .rate_limit,
         Some(RateLimit::none())
     );
+    // a DOUBLE that is whole is taken (as getLong would); a fraction is refused rather
+    // than rounded to 0 (no pacing)
+    let double = |d: f64| ConfigValue::Number {
+        long: d as i64,
+        double: d,
+        integral: false,
+    };
+    assert_eq!(
+        config::<MessagingConfig>(&[("rateLimit", double(20.0))])
+            .unwrap()
+            .rate_limit,
+        Some(RateLimit::per_minute(20))
+    );
+    let e = config::<MessagingConfig>(&[("rateLimit", double(0.4))]).unwrap_err();
+    assert_cause(&e, Cause::Argument);
+    assert!(e.message().contains("rateLimit"), "{e}");
 
     let e = config::<MessagingConfig>(&[("nope", int(1))]).unwrap_err();
     assert_cause(&e, Cause::Argument);
@@ -120,6 +136,7 @@ fn config_parsing() {
     for bad in [
         ("timeout", text("x")),
         ("baseUrl", text("ftp://gw")),
+        ("baseUrl", text("http://gw:99999")),
         ("rateLimit", text("fast")),
         ("rateLimit", ConfigValue::Bool(true)),
         ("method", text("PATCH")),
@@ -128,6 +145,19 @@ fn config_parsing() {
         assert_cause(&e, Cause::Argument);
         assert!(e.message().contains(bad.0), "{e}");
     }
+    // a webhook that does not parse is refused when the call is made, not when sent
+    let c = config::<MessagingConfig>(&[("async", ConfigValue::Bool(true))]).unwrap();
+    let e = robot_send(
+        RobotKind::Dingtalk,
+        "https://oapi.dingtalk.com:99999/robot/send?access_token=tok-secret-1",
+        b"x",
+        None,
+        &c,
+    )
+    .unwrap_err();
+    assert_cause(&e, Cause::Argument);
+    assert!(e.message().contains("not a valid URL"), "{e}");
+    assert!(!e.message().contains("tok-secret-1"), "{e}");
     assert_eq!(RobotKind::parse("DingTalk"), Some(RobotKind::Dingtalk));
     assert_eq!(RobotKind::parse("feishu"), Some(RobotKind::Feishu));
     assert_eq!(RobotKind::parse("wecom"), Some(RobotKind::Wecom));

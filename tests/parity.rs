@@ -570,6 +570,12 @@ fn rows() -> Vec<Row> {
             E("RuntimeException", "tls: TLS (tls) with the SMTP server 127.0.0.1:"),
         ),
         row(
+            "sendEmail(\"bot{at}relay.test\", \"{pwd}\", \"{to}\", \"s {tag}\", \"b\")",
+            "SendMail: CURLOPT_USE_SSL CURLUSESSL_TRY: STARTTLS when offered, else the login in clear",
+            Deliberate("the SMTP password is never sent unencrypted; a relay without TLS needs option tls \"none\""),
+            E("RuntimeException", "tls: the SMTP server 127.0.0.1:"),
+        ),
+        row(
             "emailSmtpConfig(\"cfg-int.test\", \"smtp.cfg-int.test\", 25)",
             "emailSmtpConfig: an INT port; returns true",
             Same,
@@ -628,6 +634,11 @@ fn script(h: usize, rows: &[Row], peers: &Peers, decimal: bool) -> (String, Vec<
     lines.push(format!(
         "emailSmtpConfig(\"unverified.test\", \"127.0.0.1\", {}, {{\"tls\": \"tls\"}})",
         smtp.tls_port
+    ));
+    // its port without TLS, with tls "auto" (the default): for the clear-login row
+    lines.push(format!(
+        "emailSmtpConfig(\"relay.test\", \"127.0.0.1\", {})",
+        smtp.plain_port
     ));
     let mut included = Vec::new();
     for (i, r) in rows.iter().enumerate() {

@@ -116,7 +116,7 @@ pub unsafe extern "C" fn httpclient_http_request(
         return -2;
     }
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY (all four): the header documents these as NULL or NUL-terminated strings
+        // SAFETY (all five): the header documents these as NULL or NUL-terminated strings
         // and a buffer of `body_len` bytes, valid for the duration of the call.
         let method = unsafe { c_str(method) };
         let url = unsafe { c_str(url) };
@@ -166,6 +166,9 @@ pub unsafe extern "C" fn httpclient_free_result(result: *mut HttpClientResult) {
         // SAFETY: the caller passes a result filled by `httpclient_http_request` (or zeroed
         // by a previous free); its pointers are NULL or came from `into_c_bytes`.
         let r = unsafe { &mut *result };
+        // SAFETY: body and headers are NULL or buffers of exactly these lengths made by
+        // `into_c_bytes`, and error is NULL or a CString's raw pointer; each is freed once
+        // (the fields are reset below).
         unsafe {
             free_c_bytes(r.body, r.body_len);
             free_c_bytes(r.headers.cast(), r.headers_len);

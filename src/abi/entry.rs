@@ -43,9 +43,14 @@ pub unsafe fn call(
         eprintln!("{function}: no C++ runtime in this process");
         std::process::abort();
     };
-    let server = match server::get(cxx) {
-        Ok(s) => s,
-        Err(message) => cxx.throw_runtime_error(&format!("{function}: {message}")),
+    // the first call resolves the server and runs the self-check: a panic there must not
+    // unwind into the server either
+    let server = match catch_unwind(|| server::get(cxx)) {
+        Ok(Ok(s)) => s,
+        Ok(Err(message)) => cxx.throw_runtime_error(&format!("{function}: {message}")),
+        Err(_) => cxx.throw_runtime_error(&format!(
+            "{function}: internal error while resolving the server (a panic was caught)"
+        )),
     };
     let result = catch_unwind(AssertUnwindSafe(
         || -> Result<*mut u8, (ErrorKind, String)> {

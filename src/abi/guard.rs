@@ -296,8 +296,9 @@ unsafe extern "C-unwind" fn run_closure<F: FnOnce()>(ctx: *mut c_void) {
 }
 
 /// Runs `f`, which calls into the server; a C++ exception it throws is caught and its
-/// message returned as Err. `f` must not panic (a panic would be a foreign exception to
-/// the C++ personality: it is not caught here and aborts, as a panic crossing C++ must).
+/// message returned as Err. `f` must not panic: the catch-all clause here would also
+/// match a Rust panic (a foreign exception to the C++ personality), and reading it as a
+/// C++ exception is undefined. Every `f` given is a single call of a server function.
 pub(crate) fn guarded<F: FnOnce()>(server: &Server, f: F) -> Result<(), String> {
     let cxx = server.cxx;
     let Some((begin_catch, end_catch, current_type)) = cxx.catch_functions() else {

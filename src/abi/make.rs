@@ -6,6 +6,7 @@ use super::object::{vfn, Sp};
 use super::server::{CreateDict4, CreateDict5, CreateDict7, Obj, Server};
 use super::value::{ColumnValues, Out};
 use std::ffi::c_void;
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
 pub(crate) fn scalar<'s>(server: &'s Server, data_type: i32) -> Option<Sp<'s>> {
     // SAFETY: Util::createConstant(DATA_TYPE, int) returns a new unowned scalar (or null).
@@ -108,9 +109,39 @@ pub(crate) fn timestamp(server: &Server, ms: Option<i64>) -> Option<Sp<'_>> {
     )
 }
 
+/// The storage of [`empty_smart_pointer`]'s counter: 32 bytes, 8-aligned, more than any
+/// server's `Counter` (16 bytes up to 2.00.x, 24 from 3.00).
+static EMPTY_COUNTER: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+
+/// An empty smart pointer to pass as `const SymbolBaseSP&`: its counter pointer. Servers
+/// built from the older headers (1.30.19-21, 2.00.8-9) never have a null counter — there
+/// `isNull()` reads `counterP_->p_` and a copy calls `addRef()` unconditionally — so a
+/// null counter pointer could be dereferenced; the later headers accept either form. This
+/// is a real counter holding no object (`p_` null), immortal: its count starts at 2^30 and
+/// only pairs of `addRef`/`release` by the server touch it, so it never reaches 0 and is
+/// never freed. Null when the facts' layout does not fit the storage (then the server
+/// gets what it got before).
+fn empty_smart_pointer(server: &Server) -> *mut c_void {
+    let layout = &server.facts.counter;
+    if layout.size > 32 || layout.count + 4 > 32 || !layout.count.is_multiple_of(4) || layout.p != 0
+    {
+        return std::ptr::null_mut();
+    }
+    let base = EMPTY_COUNTER.as_ptr() as *mut u8;
+    // SAFETY: `layout.count + 4 <= 32` and 4-aligned, inside the static's 32 bytes; the
+    // count is an atomic int in the server's Counter, accessed here atomically too. A
+    // process has one Counter layout; the first call sets the start value (once), the
+    // server's own pairs of addRef/release keep it far from 0.
+    unsafe {
+        let count = &*(base.add(layout.count) as *const AtomicI32);
+        let _ = count.compare_exchange(0, 1 << 30, Ordering::Relaxed, Ordering::Relaxed);
+    }
+    base.cast()
+}
+
 pub(crate) fn dictionary<'s>(server: &'s Server, entries: &[(String, Out)]) -> Option<Sp<'s>> {
     let e = &server.facts.enums;
-    let none: *mut c_void = std::ptr::null_mut(); // an empty SymbolBaseSP
+    let none: *mut c_void = empty_smart_pointer(server); // an empty SymbolBaseSP
     let f = server.create_dictionary;
     // SAFETY: Util::createDictionary(keyType, const SymbolBaseSP&, valueType, const
     // SymbolBaseSP&[, bool isOrdered[, int, int]]) with the arity the facts record;

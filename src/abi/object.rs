@@ -217,10 +217,12 @@ impl<'a> ObjRef<'a> {
         self.string_call(self.server.facts.slots.get_string_at, Some(i as i32))
     }
 
-    /// getLong(): only for BOOL and integral scalars (others throw in the server).
+    /// getLong(): for BOOL and numeric scalars (integral, DOUBLE, DECIMAL: the server
+    /// converts, as the official plugin's `getLong()` calls do).
     pub(crate) fn get_long(&self) -> i64 {
         type F = unsafe extern "C" fn(*const Obj) -> i64;
-        // SAFETY: getLong() const -> long long; the caller checked the type is integral.
+        // SAFETY: getLong() const -> long long, a slot every Constant has; the caller
+        // checked the form is a numeric or BOOL scalar, whose getLong does not throw.
         unsafe { vfn::<F>(self.obj, self.server.facts.slots.get_long)(self.obj) }
     }
 

@@ -162,6 +162,8 @@ fn check_objects(server: &Server) -> Result<(), String> {
 
     let b = made(make::boolean(server, Some(true)), "a BOOL")?;
     expect(b.view().get_bool(), "a BOOL does not read back")?;
+    let f = made(make::boolean(server, Some(false)), "a BOOL")?;
+    expect(!f.view().get_bool(), "a false BOOL reads as true")?;
     let null = made(make::int(server, None), "a NULL INT")?;
     expect(null.view().is_null(), "a NULL INT does not read as NULL")?;
 

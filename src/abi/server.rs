@@ -13,7 +13,7 @@ pub(crate) struct Obj {
 }
 
 pub(crate) type CreateConstantFn = unsafe extern "C" fn(i32, i32) -> *mut Obj;
-type DictArg = *const *mut c_void; // const SymbolBaseSP&: pointer to a (null) smart pointer
+type DictArg = *const *mut c_void; // const SymbolBaseSP&: pointer to an empty smart pointer
 pub(crate) type CreateDict4 = unsafe extern "C" fn(i32, DictArg, i32, DictArg) -> *mut Obj;
 pub(crate) type CreateDict5 = unsafe extern "C" fn(i32, DictArg, i32, DictArg, bool) -> *mut Obj;
 pub(crate) type CreateDict7 =

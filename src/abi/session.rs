@@ -80,16 +80,20 @@ impl<'a> Caller<'a> {
         let args_at = &mut args as *mut SpVector as usize;
         let heap = self.heap;
         let mut found = false;
+        let strings = server.strings;
+        let mut name = StringBuf([0; 32]);
+        let name_at = name.0.as_mut_ptr() as *mut StdString;
+        // set once the string is built: it is destroyed after the guarded call, also when
+        // getFunctionDef throws
+        let mut name_live = false;
         let outcome = guarded(server, || {
-            let strings = server.strings;
-            let mut name = StringBuf([0; 32]);
-            let name_at = name.0.as_mut_ptr() as *mut StdString;
             let mut fd: *mut u8 = std::ptr::null_mut();
             // SAFETY: a std::string "writeLog" of the server's ABI is built in `name`;
             // Session::getFunctionDef(const string&) const returns a FunctionDefSP by
-            // value into `fd` (slot from the facts); the string is destroyed after.
+            // value into `fd` (slot from the facts).
             unsafe {
                 strings.init(name_at, b"writeLog");
+                name_live = true;
                 super::sret::call(
                     vslot(session, facts.slots.session_get_function_def),
                     (&mut fd as *mut *mut u8).cast(),
@@ -97,7 +101,6 @@ impl<'a> Caller<'a> {
                     name_at as usize,
                     0,
                 );
-                strings.drop(name_at);
             }
             // SAFETY: fd is null or a FunctionDefSP's Counter whose reference is ours.
             let Some(fd) = (unsafe { Sp::from_returned(server, fd) }) else {
@@ -123,6 +126,10 @@ impl<'a> Caller<'a> {
                 drop(Sp::from_returned(server, ret));
             }
         });
+        if name_live {
+            // SAFETY: `name` holds the std::string built above, destroyed once here.
+            unsafe { strings.drop(name_at) };
+        }
         // SAFETY: the vector's elements [begin, end) are references it owns, its buffer
         // operator new's (the callee may have replaced either, as a vector's owner may).
         unsafe {

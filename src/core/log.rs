@@ -117,7 +117,7 @@ pub fn enabled(level: Level) -> bool {
     level != Level::Off && level >= self::level()
 }
 
-/// Logs `message` (one line: control characters are escaped) at `level`.
+/// Logs `message` (one line: control characters become spaces) at `level`.
 pub fn log(level: Level, message: impl AsRef<str>) {
     if !enabled(level) {
         return;

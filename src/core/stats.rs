@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 /// Histogram buckets: bucket i holds latencies below 10 µs × 1.25^i (the last one, all
-/// longer): 10 µs .. ~17 min in 90 buckets, each edge 25% above the previous.
+/// longer): 10 µs .. ~70 min in 90 buckets, each edge 25% above the previous.
 const BUCKETS: usize = 90;
 
 fn bucket_edge_us(i: usize) -> f64 {

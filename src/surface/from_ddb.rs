@@ -28,6 +28,25 @@ pub trait FromArg: Sized {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Maybe<T>(pub Option<T>);
 
+/// `setLogLevel`'s file: omitted, or a NULL that is not a STRING (the `NULL` literal), is
+/// "not given"; any STRING is given, and `""` (itself a NULL STRING) stops the log file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogFile(pub Option<String>);
+
+impl FromArg for LogFile {
+    fn from_arg(arg: Option<&Ddb>, param: &'static str) -> Result<Self> {
+        match arg {
+            None | Some(Ddb::Nothing) => Ok(LogFile(None)),
+            Some(Ddb::Scalar {
+                value: Scalar::Str(_),
+                ..
+            }) => String::from_arg(arg, param).map(|s| LogFile(Some(s))),
+            Some(v) if v.is_null() => Ok(LogFile(None)),
+            Some(v) => Err(wrong(param, "a STRING scalar", v)),
+        }
+    }
+}
+
 pub(crate) fn wrong(param: &str, expected: &str, got: &Ddb) -> Error {
     Error::argument(format!(
         "{param} must be {expected}, but got {}",

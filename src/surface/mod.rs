@@ -17,7 +17,7 @@ use crate::core::http::{HttpConfig, RequestUrl};
 use crate::core::log::Level;
 use crate::core::messaging::{Body, MessagingConfig, RobotKind};
 pub use from_ddb::{
-    Config, Count, FromArg, Headers, Maybe, Millis, ParamsArg, Port, Recipients, Webhooks,
+    Config, Count, FromArg, Headers, LogFile, Maybe, Millis, ParamsArg, Port, Recipients, Webhooks,
 };
 pub use function::{dispatch, Param, PluginFunction};
 use handlers::{alerting, email, http, messaging, ops};
@@ -59,7 +59,7 @@ macro_rules! with_plugin_functions {
             ddbHttpClient_flush: flush = alerting::flush(; timeout: Option<Millis>);
             ddbHttpClient_deliveries: deliveries = alerting::deliveries(; count: Option<Count>);
             ddbHttpClient_stats: stats = ops::stats(;);
-            ddbHttpClient_setLogLevel: setLogLevel = ops::set_log_level(level: Level; file: Maybe<String>);
+            ddbHttpClient_setLogLevel: setLogLevel = ops::set_log_level(level: Level; file: LogFile);
         }
     };
 }

@@ -54,6 +54,8 @@ pub struct SmtpPeer {
     pub starttls_port: u16,
     /// Implicit TLS.
     pub tls_port: u16,
+    /// Plain SMTP without STARTTLS (a local relay).
+    pub plain_port: u16,
     /// Accepts connections and never says anything.
     pub silent_port: u16,
     /// PEM of the CA that signed the server certificate (SANs: localhost, 127.0.0.1).
@@ -166,6 +168,7 @@ impl SmtpPeer {
         SmtpPeer {
             starttls_port: port("starttls_port"),
             tls_port: port("tls_port"),
+            plain_port: port("plain_port"),
             silent_port: port("silent_port"),
             ca_file: dir.join("ca.pem").to_string_lossy().into_owned(),
             user: user.to_string(),

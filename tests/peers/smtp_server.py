@@ -3,6 +3,7 @@
 
 Listens on 127.0.0.1, free ports:
   * a plain port that offers STARTTLS,
+  * a plain port without TLS at all (a local relay),
   * an implicit-TLS port (TLS from the first byte),
   * a "silent" port that accepts connections and never says anything.
 AUTH PLAIN and LOGIN with one fixed user/password (others get 535); mail is only
@@ -13,7 +14,7 @@ Writes one JSON line per event to --out:
   {"event": "message", "mail_from", "rcpt_tos", "data_b64", "data_hex", "subject", "body",
    "content_type", "message_id", "date", "from", "to", "auth_user", "port", "tls"}
 When ready, prints one JSON line to stdout:
-  {"ready": true, "starttls_port": N, "tls_port": N, "silent_port": N}
+  {"ready": true, "starttls_port": N, "tls_port": N, "plain_port": N, "silent_port": N}
 
 --mode: normal | drop_data (close the connection once DATA arrived, before the final
 reply) | stall_data (never answer the end of DATA).
@@ -123,11 +124,13 @@ def main():
         loop = asyncio.get_running_loop()
         plain = await loop.create_server(factory(ctx), "127.0.0.1", 0)
         wrapped = await loop.create_server(factory(None), "127.0.0.1", 0, ssl=ctx)
+        bare = await loop.create_server(factory(None), "127.0.0.1", 0)
         quiet = await asyncio.start_server(silent, "127.0.0.1", 0)
         ports = {
             "ready": True,
             "starttls_port": plain.sockets[0].getsockname()[1],
             "tls_port": wrapped.sockets[0].getsockname()[1],
+            "plain_port": bare.sockets[0].getsockname()[1],
             "silent_port": quiet.sockets[0].getsockname()[1],
         }
         print(json.dumps(ports), flush=True)

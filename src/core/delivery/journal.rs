@@ -15,9 +15,9 @@ pub const KEEP: usize = 10_000;
 pub enum Status {
     Queued,
     Sending,
-    /// Delivered and accepted (errcode 0, mail 250).
+    /// Delivered and accepted (errcode 0 with a 2xx status, mail 250).
     Sent,
-    /// Given up: an error, or the destination's non-zero errcode.
+    /// Given up: an error, the destination's non-zero errcode, or a status that is not 2xx.
     Failed,
 }
 
@@ -69,7 +69,19 @@ pub fn start(function: &'static str, target: String, asynchronous: bool) -> u64 
     // ids are taken under the lock so that the records stay sorted by id
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     if r.len() >= KEEP {
-        r.pop_front();
+        // the oldest finished record goes; one still queued or sending stays findable
+        // (the queue alone holds as many as are kept)
+        let finished = r
+            .iter()
+            .position(|x| matches!(x.status, Status::Sent | Status::Failed));
+        match finished {
+            Some(i) => {
+                r.remove(i);
+            }
+            None => {
+                r.pop_front();
+            }
+        }
     }
     r.push_back(Record {
         id,
@@ -115,7 +127,7 @@ pub fn finish(id: u64, result: &Result<Delivered>, elapsed: f64) {
                 r.response_code = Some(d.response_code());
                 r.errcode = Some(d.errcode());
                 r.errmsg = d.errmsg();
-                r.status = if d.errcode() == 0 {
+                r.status = if d.accepted() {
                     Status::Sent
                 } else {
                     Status::Failed
@@ -134,4 +146,60 @@ pub fn latest(count: Option<usize>) -> Vec<Record> {
     let r = records().lock().unwrap_or_else(|e| e.into_inner());
     let n = count.unwrap_or(r.len()).min(r.len());
     r.iter().skip(r.len() - n).cloned().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::messaging::answer::Answer;
+
+    fn answer(response_code: u16, errcode: i64) -> Result<Delivered> {
+        Ok(Delivered::Answer(Answer {
+            errcode,
+            errmsg: String::new(),
+            response_code,
+            text: Vec::new(),
+            elapsed: 0.0,
+            fields: Vec::new(),
+            ratelimit_reset: None,
+        }))
+    }
+
+    /// The journal is global: these tests must not evict each other's records.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
+    fn status(id: u64) -> Status {
+        latest(None)
+            .into_iter()
+            .find(|r| r.id == id)
+            .unwrap()
+            .status
+    }
+
+    /// Sent means accepted: errcode 0 and a 2xx status.
+    #[test]
+    fn a_status_that_is_not_2xx_is_a_failure() {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        for (code, errcode, want) in [
+            (200, 0, Status::Sent),
+            (503, 0, Status::Failed),
+            (200, 93000, Status::Failed),
+        ] {
+            let id = start("robotSend", "t".into(), true);
+            finish(id, &answer(code, errcode), 0.1);
+            assert_eq!(status(id), want, "{code} {errcode}");
+        }
+    }
+
+    /// A full journal drops its oldest finished record, not a pending one.
+    #[test]
+    fn pending_records_outlive_finished_ones() {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let pending = start("robotSend", "pending".into(), true);
+        for _ in 0..KEEP {
+            let id = start("robotSend", "done".into(), false);
+            finish(id, &answer(200, 0), 0.1);
+        }
+        assert_eq!(status(pending), Status::Queued);
+    }
 }

@@ -44,6 +44,12 @@ impl Delivered {
         }
     }
 
+    /// The destination accepted it: errcode 0 with a 2xx status (a gateway's 503 with a
+    /// JSON body of its own has no errcode, yet delivered nothing).
+    pub fn accepted(&self) -> bool {
+        self.errcode() == 0 && (200..300).contains(&self.response_code())
+    }
+
     pub fn errmsg(&self) -> String {
         match self {
             Delivered::Answer(a) => a.errmsg.clone(),

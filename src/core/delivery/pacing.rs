@@ -101,35 +101,65 @@ fn padded(window: Duration) -> Duration {
     window + window / 20 + Duration::from_millis(100)
 }
 
-#[derive(Default)]
 struct State {
-    /// Per rule, the times of the last `count` sends (when reserved; once answered, when
-    /// the answer came), in order.
-    sent: Vec<VecDeque<Instant>>,
+    /// The limit in force (the latest one a call asked for).
+    limit: RateLimit,
+    /// The times of the latest sends (when reserved; once answered, when the answer came),
+    /// in order: at most the largest rule's count, none older than its (padded) window.
+    sent: VecDeque<Instant>,
     /// No send before this (the platform said to slow down).
     blocked_until: Option<Instant>,
 }
 
-/// The pacing state of one destination, shared by every thread sending to it.
+impl State {
+    fn insert(&mut self, t: Instant) {
+        let i = self.sent.partition_point(|&s| s <= t);
+        self.sent.insert(i, t);
+    }
+
+    /// Forgets the sends no rule needs: beyond the largest count, or older than every
+    /// (padded) window at `now`.
+    fn prune(&mut self, now: Instant) {
+        let keep = self.limit.rules.iter().map(|r| r.count as usize).max();
+        while self.sent.len() > keep.unwrap_or(0) {
+            self.sent.pop_front();
+        }
+        let longest = self.limit.rules.iter().map(|r| padded(r.window)).max();
+        if let Some(horizon) = longest.and_then(|w| now.checked_sub(w)) {
+            while self.sent.front().is_some_and(|&t| t < horizon) {
+                self.sent.pop_front();
+            }
+        }
+    }
+}
+
+/// The pacing state of one destination, shared by every thread, session and queue lane
+/// sending to it.
 pub struct Limiter {
-    limit: RateLimit,
     state: Mutex<State>,
 }
 
 impl Limiter {
     pub fn new(limit: RateLimit) -> Limiter {
-        let sent = vec![VecDeque::new(); limit.rules.len()];
         Limiter {
-            limit,
             state: Mutex::new(State {
-                sent,
+                limit,
+                sent: VecDeque::new(),
                 blocked_until: None,
             }),
         }
     }
 
-    pub fn limit(&self) -> &RateLimit {
-        &self.limit
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Puts `limit` in force, keeping what was sent and any pause.
+    fn set_limit(&self, limit: &RateLimit) {
+        let mut st = self.state();
+        if st.limit != *limit {
+            st.limit = limit.clone();
+        }
     }
 
     /// Reserves the earliest send slot at or after `now` and returns it, when it is within
@@ -140,14 +170,16 @@ impl Limiter {
         now: Instant,
         max_wait: Option<Duration>,
     ) -> std::result::Result<Instant, Duration> {
-        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = self.state();
+        st.prune(now);
         let mut at = now;
         if let Some(b) = st.blocked_until {
             at = at.max(b);
         }
-        for (rule, sent) in self.limit.rules.iter().zip(&st.sent) {
-            if sent.len() >= rule.count as usize {
-                let oldest = sent[sent.len() - rule.count as usize];
+        for rule in &st.limit.rules {
+            let count = rule.count as usize;
+            if st.sent.len() >= count {
+                let oldest = st.sent[st.sent.len() - count];
                 at = at.max(oldest + padded(rule.window));
             }
         }
@@ -155,13 +187,10 @@ impl Limiter {
         if max_wait.is_some_and(|m| wait > m) {
             return Err(wait);
         }
-        for (rule, sent) in self.limit.rules.iter().zip(st.sent.iter_mut()) {
-            sent.push_back(at);
-            // an earlier send may have been settled later than this slot
-            sent.make_contiguous().sort();
-            while sent.len() > rule.count as usize {
-                sent.pop_front();
-            }
+        if !st.limit.rules.is_empty() {
+            // an earlier send may have been settled later than this slot: kept in order
+            st.insert(at);
+            st.prune(now);
         }
         Ok(at)
     }
@@ -174,30 +203,28 @@ impl Limiter {
         if answered <= slot {
             return;
         }
-        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        for sent in st.sent.iter_mut() {
-            if let Some(i) = sent.iter().rposition(|&t| t == slot) {
-                sent[i] = answered;
-                sent.make_contiguous().sort();
-            }
+        let mut st = self.state();
+        if let Some(i) = st.sent.iter().rposition(|&t| t == slot) {
+            st.sent.remove(i);
+            st.insert(answered);
         }
     }
 
-    /// The platform asked to slow down: nothing is sent before `until`.
     /// Whether a platform's "slow down" answer pauses this destination at `now`.
     pub fn paused_at(&self, now: Instant) -> bool {
-        let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        st.blocked_until.is_some_and(|b| b > now)
+        self.state().blocked_until.is_some_and(|b| b > now)
     }
 
+    /// The platform asked to slow down: nothing is sent before `until`.
     pub fn block_until(&self, until: Instant) {
-        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = self.state();
         st.blocked_until = Some(st.blocked_until.map_or(until, |b| b.max(until)));
     }
 }
 
-/// The limiters of all destinations, by destination key (robot webhook, app id), created
-/// with the limit first asked for (a later call with another limit replaces it).
+/// The limiter of a destination (robot webhook, app id): one per destination for the whole
+/// process, so synchronous calls, queued messages and every session share its history. A
+/// call asking for another limit puts that limit in force (history and pause kept).
 pub fn limiter(destination: &str, limit: &RateLimit) -> Arc<Limiter> {
     static ALL: OnceLock<Mutex<HashMap<String, Arc<Limiter>>>> = OnceLock::new();
     let mut map = ALL
@@ -205,9 +232,8 @@ pub fn limiter(destination: &str, limit: &RateLimit) -> Arc<Limiter> {
         .lock()
         .unwrap_or_else(|e| e.into_inner());
     if let Some(l) = map.get(destination) {
-        if l.limit() == limit {
-            return l.clone();
-        }
+        l.set_limit(limit);
+        return l.clone();
     }
     let l = Arc::new(Limiter::new(limit.clone()));
     map.insert(destination.to_string(), l.clone());
@@ -289,5 +315,39 @@ mod tests {
         l.settle(b, late);
         let _ = a;
         assert_eq!(l.reserve(t0, None).unwrap(), on_time);
+    }
+
+    /// One limiter per destination: another limit keeps the history and the pause.
+    #[test]
+    fn another_limit_keeps_the_history() {
+        let dest = "test://another_limit_keeps_the_history";
+        let two = RateLimit::parse("2/min").unwrap();
+        let t0 = Instant::now();
+        let l = limiter(dest, &two);
+        l.reserve(t0, None).unwrap();
+        l.reserve(t0, None).unwrap();
+        let three = limiter(dest, &RateLimit::parse("3/min").unwrap());
+        assert!(Arc::ptr_eq(&l, &three));
+        // the two sends still count: one more now, the fourth a minute later
+        assert_eq!(three.reserve(t0, None).unwrap(), t0);
+        assert!(three.reserve(t0, Some(Duration::from_secs(1))).is_err());
+        three.block_until(t0 + Duration::from_secs(500));
+        let none = limiter(dest, &RateLimit::none());
+        assert!(none.paused_at(t0));
+        assert!(none.reserve(t0, None).unwrap() >= t0 + Duration::from_secs(500));
+    }
+
+    /// Old sends are forgotten: a huge count keeps only what its window holds.
+    #[test]
+    fn history_is_bounded_by_the_window() {
+        let l = Limiter::new(RateLimit::parse("100000/s").unwrap());
+        let t0 = Instant::now();
+        for _ in 0..1000 {
+            l.reserve(t0, None).unwrap();
+        }
+        assert_eq!(l.state().sent.len(), 1000);
+        let later = t0 + Duration::from_secs(5);
+        l.reserve(later, None).unwrap();
+        assert_eq!(l.state().sent.len(), 1);
     }
 }

@@ -13,6 +13,7 @@
 use super::pacing::{self, Limiter};
 use super::{journal, next_step, Deliverable, Next};
 use crate::core::error::{Cause, Error, Result};
+use crate::core::log::Level;
 use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -46,7 +47,8 @@ struct State {
     lanes: HashMap<String, Lane>,
     /// Jobs queued and not finished (in lanes or being sent).
     pending: usize,
-    started: bool,
+    /// Sender threads started (all [`SENDERS`] with the first message).
+    senders: usize,
 }
 
 struct Queue {
@@ -65,53 +67,71 @@ fn queue() -> &'static Queue {
 
 /// Queues `msg` (with `retries` further attempts allowed) and returns its delivery id.
 pub fn enqueue(msg: Box<dyn Deliverable>, retries: u32) -> Result<u64> {
+    enqueue_all(vec![msg], retries).map(|ids| ids[0])
+}
+
+/// Queues all of `msgs` or, when the queue cannot take them all, none (a fan-out is never
+/// half queued), and returns their delivery ids in order.
+pub fn enqueue_all(msgs: Vec<Box<dyn Deliverable>>, retries: u32) -> Result<Vec<u64>> {
     let q = queue();
     let mut st = q.state.lock().unwrap_or_else(|e| e.into_inner());
-    if st.pending >= CAPACITY {
+    if st.pending + msgs.len() > CAPACITY {
+        let what = match msgs.as_slice() {
+            [one] => format!("the message to {} was", one.target()),
+            [first, ..] => format!(
+                "the {} messages (to {}, …) were",
+                msgs.len(),
+                first.target()
+            ),
+            [] => "nothing was".to_string(),
+        };
         return Err(Error::runtime(
             Cause::QueueFull,
             format!(
-                "the delivery queue holds {CAPACITY} messages not yet sent; the message to {} \
-                 was not queued (call httpClient::flush() or slow down)",
-                msg.target()
+                "the delivery queue holds {CAPACITY} messages not yet sent; {what} not \
+                 queued (call httpClient::flush() or slow down)"
             ),
         ));
     }
-    if !st.started {
-        for i in 0..SENDERS {
-            std::thread::Builder::new()
-                .name(format!("httpClient-sender-{i}"))
-                .spawn(sender)
-                .map_err(|e| {
-                    Error::runtime(
-                        Cause::Internal,
-                        format!("cannot start the delivery threads: {e}"),
-                    )
-                })?;
-        }
-        st.started = true;
+    while st.senders < SENDERS {
+        std::thread::Builder::new()
+            .name(format!("httpClient-sender-{}", st.senders))
+            .spawn(sender)
+            .map_err(|e| {
+                Error::runtime(
+                    Cause::Internal,
+                    format!("cannot start the delivery threads: {e}"),
+                )
+            })?;
+        st.senders += 1;
     }
-    let (key, limit) = msg.destination();
-    let id = journal::start(msg.function(), msg.target(), true);
-    let now = Instant::now();
-    let lane = st.lanes.entry(key.clone()).or_insert_with(|| Lane {
-        limiter: pacing::limiter(&key, &limit),
-        jobs: Default::default(),
-        busy: false,
-    });
-    lane.jobs.push_back(Job {
-        id,
-        msg,
-        retries,
-        attempts: 0,
-        queued: now,
-        due: now,
-        slot: None,
-    });
-    st.pending += 1;
+    let mut ids = Vec::with_capacity(msgs.len());
+    for msg in msgs {
+        let (key, limit) = msg.destination();
+        // the destination's one limiter, with the limit this message asks for
+        let limiter = pacing::limiter(&key, &limit);
+        let id = journal::start(msg.function(), msg.target(), true);
+        let now = Instant::now();
+        let lane = st.lanes.entry(key).or_insert_with(|| Lane {
+            limiter,
+            jobs: Default::default(),
+            busy: false,
+        });
+        lane.jobs.push_back(Job {
+            id,
+            msg,
+            retries,
+            attempts: 0,
+            queued: now,
+            due: now,
+            slot: None,
+        });
+        st.pending += 1;
+        ids.push(id);
+    }
     drop(st);
     q.changed.notify_all();
-    Ok(id)
+    Ok(ids)
 }
 
 /// Messages queued and not yet delivered or given up.
@@ -197,17 +217,56 @@ fn sender() {
         job.attempts += 1;
         journal::attempted(job.id, job.attempts);
         // A panic must neither kill the sender nor leave the lane busy forever.
-        let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.msg.attempt()))
-            .unwrap_or_else(|_| {
-                super::Attempt::Failed(Error::runtime(
-                    Cause::Internal,
-                    "internal error while sending (a panic was caught)",
-                ))
-            });
-        if let Some(slot) = job.slot {
-            limiter.settle(slot, Instant::now());
-        }
-        let step = next_step(attempt, job.attempts, job.retries, &limiter);
+        let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let attempt = job.msg.attempt();
+            if let Some(slot) = job.slot {
+                limiter.settle(slot, Instant::now());
+            }
+            next_step(attempt, job.attempts, job.retries, &limiter)
+        }))
+        .unwrap_or_else(|_| {
+            Next::Finished(Err(Error::runtime(
+                Cause::Internal,
+                "internal error while sending (a panic was caught)",
+            )))
+        });
+        // what to log, written once the queue's lock is released (a slow log file must
+        // not hold up enqueueing callers)
+        let note = match &step {
+            Next::RetryAfter(_) => Some((
+                Level::Info,
+                format!(
+                    "{}: retrying {} (attempt {} of {})",
+                    job.msg.function(),
+                    job.msg.target(),
+                    job.attempts + 1,
+                    job.retries + 1
+                ),
+            )),
+            Next::Finished(Err(e)) => Some((
+                Level::Error,
+                format!(
+                    "{}: the queued message {} to {} failed after {} attempt(s): {e}",
+                    job.msg.function(),
+                    job.id,
+                    job.msg.target(),
+                    job.attempts
+                ),
+            )),
+            Next::Finished(Ok(d)) if !d.accepted() => Some((
+                Level::Warning,
+                format!(
+                    "{}: the queued message {} to {} was answered HTTP {}, errcode {}: {}",
+                    job.msg.function(),
+                    job.id,
+                    job.msg.target(),
+                    d.response_code(),
+                    d.errcode(),
+                    d.errmsg()
+                ),
+            )),
+            Next::Finished(Ok(_)) => None,
+        };
 
         st = q.state.lock().unwrap_or_else(|e| e.into_inner());
         let lane = st
@@ -217,38 +276,11 @@ fn sender() {
         lane.busy = false;
         match step {
             Next::RetryAfter(wait) => {
-                crate::core::log::info(format!(
-                    "{}: retrying {} (attempt {} of {})",
-                    job.msg.function(),
-                    job.msg.target(),
-                    job.attempts + 1,
-                    job.retries + 1
-                ));
                 job.due = Instant::now() + wait;
                 job.slot = None;
                 lane.jobs.push_front(job);
             }
             Next::Finished(result) => {
-                if let Err(e) = &result {
-                    crate::core::log::error(format!(
-                        "{}: the queued message {} to {} failed after {} attempt(s): {e}",
-                        job.msg.function(),
-                        job.id,
-                        job.msg.target(),
-                        job.attempts
-                    ));
-                } else if let Ok(d) = &result {
-                    if d.errcode() != 0 {
-                        crate::core::log::warning(format!(
-                            "{}: the queued message {} to {} was answered errcode {}: {}",
-                            job.msg.function(),
-                            job.id,
-                            job.msg.target(),
-                            d.errcode(),
-                            d.errmsg()
-                        ));
-                    }
-                }
                 journal::finish(job.id, &result, job.queued.elapsed().as_secs_f64());
                 let empty = lane.jobs.is_empty();
                 st.pending -= 1;
@@ -257,6 +289,11 @@ fn sender() {
                 }
             }
         }
+        drop(st);
+        if let Some((level, line)) = note {
+            crate::core::log::log(level, line);
+        }
+        st = q.state.lock().unwrap_or_else(|e| e.into_inner());
         q.changed.notify_all();
     }
 }

@@ -104,6 +104,20 @@ pub struct Pool {
     idle: Mutex<Vec<(SmtpConnection, Instant)>>,
 }
 
+/// Why a mail was not sent.
+#[derive(Debug)]
+pub enum SendError {
+    Smtp(SmtpError),
+    /// tls "auto" on a server that offers no STARTTLS: the password is not sent in clear.
+    NoTls,
+}
+
+impl From<SmtpError> for SendError {
+    fn from(e: SmtpError) -> SendError {
+        SendError::Smtp(e)
+    }
+}
+
 /// How one attempt on a connection failed.
 struct Attempt {
     error: SmtpError,
@@ -155,7 +169,7 @@ impl Pool {
     }
 
     /// Connects, upgrades to TLS as configured, and authenticates.
-    fn connect(&self) -> std::result::Result<SmtpConnection, SmtpError> {
+    fn connect(&self) -> std::result::Result<SmtpConnection, SendError> {
         let timeout = Some(Duration::from_millis(self.key.options.timeout_ms));
         let hello = ClientId::default();
         let wrapper = if self.mode == TlsMode::Tls {
@@ -174,6 +188,12 @@ impl Pool {
             (TlsMode::StartTls, Some(tls)) => conn.starttls(tls, &hello)?,
             (TlsMode::Auto, Some(tls)) if conn.can_starttls() => conn.starttls(tls, &hello)?,
             _ => {}
+        }
+        if self.mode == TlsMode::Auto && !conn.is_encrypted() {
+            // the official plugin (libcurl's CURLUSESSL_TRY) would log in in clear here;
+            // a local relay without TLS is tls "none", said explicitly
+            conn.abort();
+            return Err(SendError::NoTls);
         }
         let credentials = Credentials::new(self.key.user.clone(), self.key.password.clone());
         conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials)?;
@@ -207,7 +227,7 @@ impl Pool {
         &self,
         envelope: &Envelope,
         email: &[u8],
-    ) -> std::result::Result<Response, SmtpError> {
+    ) -> std::result::Result<Response, SendError> {
         if let Some(mut conn) = self.take_idle() {
             match send_on(&mut conn, envelope, email) {
                 Ok(r) => {
@@ -215,7 +235,7 @@ impl Pool {
                     return Ok(r);
                 }
                 Err(a) if a.nothing_sent => {}
-                Err(a) => return Err(a.error),
+                Err(a) => return Err(a.error.into()),
             }
         }
         let mut conn = self.connect()?;
@@ -244,8 +264,9 @@ fn send_on(
         params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
     }
     let fail = |conn: &mut SmtpConnection, error: SmtpError, first: bool| {
-        // no SMTP reply code at all (closed, reset, cut-off reply) to the first command
-        let nothing_sent = first && error.status().is_none();
+        // no SMTP reply code at all (closed, reset, cut-off reply) to the first command, or
+        // 421: a server closing an idle connection (Postfix says "421 … timeout" first)
+        let nothing_sent = first && error.status().is_none_or(|c| u16::from(c) == 421);
         conn.abort();
         Attempt {
             error,

@@ -293,16 +293,23 @@ fn check_raw(raw: &[u8], from: &Address, to: &[Address]) -> Result<()> {
     Ok(())
 }
 
-/// SMTP needs CRLF: bare LF (scripts often write "\n") becomes CRLF; all else is kept.
+/// SMTP needs CRLF: a bare LF (scripts often write "\n") or a bare CR becomes CRLF (a
+/// bare CR is a line end to some servers, which would then see a `.` after it as the end
+/// of the data); all else is kept.
 fn normalize_line_endings(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len() + raw.len() / 16);
-    let mut previous = 0u8;
-    for &b in raw {
-        if b == b'\n' && previous != b'\r' {
-            out.push(b'\r');
+    let mut bytes = raw.iter().peekable();
+    while let Some(&b) = bytes.next() {
+        match b {
+            b'\r' => {
+                out.extend_from_slice(b"\r\n");
+                if bytes.peek() == Some(&&b'\n') {
+                    bytes.next();
+                }
+            }
+            b'\n' => out.extend_from_slice(b"\r\n"),
+            _ => out.push(b),
         }
-        out.push(b);
-        previous = b;
     }
     out
 }
@@ -310,6 +317,14 @@ fn normalize_line_endings(raw: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_endings_become_crlf() {
+        assert_eq!(
+            normalize_line_endings(b"a\nb\r\nc\rd\r.\r\ne\r"),
+            b"a\r\nb\r\nc\r\nd\r\n.\r\ne\r\n".to_vec()
+        );
+    }
 
     fn mail(content: Content) -> Mail {
         Mail {

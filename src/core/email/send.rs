@@ -2,7 +2,7 @@
 //! report the server's answer or a clear error (never containing the password).
 use std::time::Instant;
 
-use super::connection_pool::{self, effective_tls, TransportKey};
+use super::connection_pool::{self, effective_tls, SendError, TransportKey};
 use super::message::{self, Mail};
 use super::provider_table::lookup;
 use crate::core::error::{redact, Cause, Error, Result};
@@ -66,7 +66,16 @@ pub fn send(mail: &Mail) -> Result<SendResult> {
                     .collect(),
             })
         }
-        Err(err) => {
+        Err(SendError::NoTls) => Err(Error::runtime(
+            Cause::Tls,
+            format!(
+                "the SMTP server {}:{} offers no STARTTLS: the password is not sent \
+                 unencrypted; use its TLS port (465) or option tls \"tls\", or tls \"none\" \
+                 for a trusted local relay",
+                key.host, key.port
+            ),
+        )),
+        Err(SendError::Smtp(err)) => {
             let failure = describe(&err, &key);
             if failure.auth {
                 connection_pool::forget(&key);

@@ -153,7 +153,7 @@ impl Drop for Engine {
         // The clients (and their pools) first, then the runtime with the connections'
         // tasks. Not waiting for its blocking pool: a name lookup stuck in getaddrinfo
         // must not hold up the thread's exit. (Should the sweeper hold the runtime right
-        // now, the last reference, its, drops it.)
+        // now, it shuts it down the same way when it lets go.)
         self.clients.clear();
         if let Some(rt) = self.rt.take() {
             if let Ok(rt) = Arc::try_unwrap(rt) {
@@ -252,10 +252,16 @@ pub fn sweep_idle() -> usize {
         all.retain(|w| w.strong_count() > 0);
         all.iter().filter_map(Weak::upgrade).collect()
     };
-    for rt in &live {
+    let n = live.len();
+    for rt in live {
         rt.block_on(settle());
+        // its thread may have ended meanwhile: then this is the last reference, and the
+        // runtime is shut down without waiting (as the thread's own exit would)
+        if let Ok(rt) = Arc::try_unwrap(rt) {
+            rt.shutdown_background();
+        }
     }
-    live.len()
+    n
 }
 
 fn start_sweeper() {

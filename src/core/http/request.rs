@@ -115,7 +115,8 @@ fn execute_inner(req: &Request) -> Result<Response> {
         }
     }
     let parsed = parse_url(&url).map_err(|e| {
-        let shown = url.split(['?', '#']).next().unwrap_or("");
+        let redacted = super::url::redact_userinfo(&url);
+        let shown = redacted.split(['?', '#']).next().unwrap_or("");
         Error::argument(format!("invalid URL '{shown}': {e}"))
     })?;
     if !matches!(parsed.scheme(), "http" | "https") {

@@ -47,7 +47,8 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
-/// Remembers the target of a request's URL (the proxy's, when one is used).
+/// Remembers the target of a request's URL (not a proxy: connections through a proxy are
+/// not counted in `stats()`).
 pub fn learn_url(url: &reqwest::Url) {
     let Some(port) = url.port_or_known_default() else {
         return;

@@ -95,12 +95,13 @@ pub fn for_message(url: &reqwest::Url) -> String {
     u.to_string()
 }
 
-/// `http://user:pass@host:1` -> `http://***@host:1` (for messages and `Debug`).
+/// `http://user:pass@host:1` -> `http://***@host:1` (for messages and `Debug`). Everything
+/// up to the last `@` goes: a password may hold `/`, `?` or `#` (a path with an `@` is cut
+/// too, harmless in a message).
 pub fn redact_userinfo(url: &str) -> String {
     let start = url.find("://").map(|p| p + 3).unwrap_or(0);
     let rest = &url[start..];
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..end].rfind('@') {
+    match rest.rfind('@') {
         Some(at) => format!("{}***{}", &url[..start], &rest[at..]),
         None => url.to_string(),
     }
@@ -109,6 +110,16 @@ pub fn redact_userinfo(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn userinfo_is_hidden_whatever_it_holds() {
+        assert_eq!(redact_userinfo("http://u:p@h:1/x"), "http://***@h:1/x");
+        assert_eq!(
+            redact_userinfo("http://bob:pa#s/s?@10.0.0.1:3128"),
+            "http://***@10.0.0.1:3128"
+        );
+        assert_eq!(redact_userinfo("https://h/p?q=1"), "https://h/p?q=1");
+    }
 
     #[test]
     fn encoding_table() {

@@ -4,6 +4,9 @@ use crate::core::http::Response;
 use serde::de::{MapAccess, Visitor};
 use std::fmt;
 
+/// The longest pause a platform's `x-ogw-ratelimit-reset` may impose.
+pub const MAX_RESET_SECS: u64 = 3600;
+
 /// A top-level scalar field of the answer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Scalar {
@@ -137,9 +140,12 @@ pub(crate) fn parse_answer(platform: &str, resp: Response, secrets: &[&str]) -> 
             }
         }
     }
+    // seconds; a peer's absurd value must not pause a destination for years (or overflow
+    // an Instant): at most an hour
     let ratelimit_reset = resp
         .header("x-ogw-ratelimit-reset")
-        .and_then(|v| v.trim().parse().ok());
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|secs| secs.min(MAX_RESET_SECS));
     Ok(Answer {
         errcode,
         errmsg,

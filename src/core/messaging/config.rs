@@ -57,6 +57,11 @@ fn base_url(text: Option<String>) -> Result<Option<String>> {
             "config 'baseUrl' must be an http:// or https:// address",
         ));
     }
+    if let Err(e) = reqwest::Url::parse(&url) {
+        return Err(Error::argument(format!(
+            "config 'baseUrl' is not a valid URL: {e}"
+        )));
+    }
     Ok(Some(url))
 }
 
@@ -68,7 +73,12 @@ impl FromConfig for MessagingConfig {
         let retries = r.number("retries", "retries")?.map(|n| n.min(10) as u32);
         let rate_limit = match r.value("rateLimit") {
             None => None,
-            Some(ConfigValue::Number { long, .. }) if long >= 0 => Some(if long == 0 {
+            // a whole number (a DOUBLE such as 20.0 too; 0.4 is not silently "none")
+            Some(ConfigValue::Number {
+                long,
+                double,
+                integral,
+            }) if long >= 0 && (integral || double.fract() == 0.0) => Some(if long == 0 {
                 RateLimit::none()
             } else {
                 RateLimit::per_minute(u32::try_from(long).unwrap_or(u32::MAX))

@@ -101,7 +101,8 @@ pub(crate) fn webhook_secrets(url: &str) -> Vec<String> {
             }
         }
     }
-    let mut segments = path.rsplit('/');
+    // a trailing slash must not hide the key segment
+    let mut segments = path.trim_end_matches('/').rsplit('/');
     if let (Some(seg), before) = (segments.next(), segments.next()) {
         if (seg.len() >= 8 || (before == Some("hook") && seg.len() >= 4)) && !seg.contains('.') {
             out.push(seg.to_string());
@@ -155,7 +156,18 @@ pub(crate) fn webhook_url(kind: RobotKind, webhook: &str, cfg: &MessagingConfig)
             "the {} webhook must be a URL (http:// or https://)",
             kind.name()
         ))),
-        _ => Ok(rebase(webhook, cfg.base_url.as_deref())),
+        _ => {
+            let url = rebase(webhook, cfg.base_url.as_deref());
+            // parsed now, so that a queued message or one webhook of a fan-out cannot fail
+            // on it later (the parser's message names no part of the URL)
+            reqwest::Url::parse(&url).map_err(|e| {
+                Error::argument(format!(
+                    "the {} webhook is not a valid URL: {e}",
+                    kind.name()
+                ))
+            })?;
+            Ok(url)
+        }
     }
 }
 
@@ -168,4 +180,24 @@ pub(crate) fn shown_webhook(url: &str) -> String {
         out = out.replace(&s, &format!("{head}***"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_keys_are_cut_wherever_they_stand() {
+        let feishu = "https://open.feishu.cn/open-apis/bot/v2/hook/abcdef12-3456";
+        for url in [feishu.to_string(), format!("{feishu}/")] {
+            let shown = shown_webhook(&url);
+            assert!(!shown.contains("abcdef12-3456"), "{shown}");
+            assert!(shown.contains("/hook/abcd***"), "{shown}");
+        }
+        let shown = shown_webhook("https://oapi.dingtalk.com/robot/send?access_token=0123456789");
+        assert_eq!(
+            shown,
+            "https://oapi.dingtalk.com/robot/send?access_token=0123***"
+        );
+    }
 }

@@ -6,7 +6,7 @@ use crate::core::log::{self, Level};
 use crate::core::messaging::token_cache;
 use crate::core::stats;
 use crate::surface::into_ddb::{Stats, StatsRow, VersionInfo};
-use crate::surface::Maybe;
+use crate::surface::LogFile;
 
 /// What is loaded, into what server, and what the load-time self-check verified.
 pub fn version() -> Result<VersionInfo> {
@@ -85,7 +85,7 @@ pub fn stats() -> Result<Stats> {
 
 /// Sets what is logged (and, with `file`, where else: "" stops the file); returns the
 /// level now in force.
-pub fn set_log_level(level: Level, file: Maybe<String>) -> Result<String> {
+pub fn set_log_level(level: Level, file: LogFile) -> Result<String> {
     if let Some(path) = file.0 {
         let path = path.trim().to_string();
         if !path.is_empty() && (!path.starts_with('/') || path.chars().any(char::is_control)) {

@@ -1,7 +1,7 @@
 //! The HTTP core against real local servers (tests/common/http_peer.rs).
 mod common;
 
-use common::certs::openssl_self_signed;
+use common::certs::{openssl_self_signed, openssl_v1};
 use common::core_values::{assert_cause, config, int, text};
 use common::http_peer::{self, HttpPeer, ProxyPeer};
 use std::path::PathBuf;
@@ -936,4 +936,49 @@ fn an_invalid_url_is_shown_without_its_password() {
         assert!(e.message().contains("invalid URL"), "{e}");
         assert!(!e.message().contains("s3"), "{e}");
     }
+}
+
+/// verifySSL=false accepts any certificate, also an X.509 v1 one that webpki cannot parse
+/// (old appliances), as libcurl with verification off does; verified, it is refused. The
+/// server is OpenSSL's own (`openssl s_server -www`): rustls will not serve such a
+/// certificate.
+#[test]
+fn tls_verify_off_accepts_an_x509_v1_certificate() {
+    let dir = test_dir("x509_v1");
+    let cert = openssl_v1(&dir, "/CN=localhost");
+    assert!(cert.text.contains("Version: 1 (0x0)"), "{}", cert.text);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = std::process::Command::new("openssl")
+        .args([
+            "s_server", "-www", "-quiet", "-cert", "cert.pem", "-key", "key.pem",
+        ])
+        .arg("-accept")
+        .arg(format!("127.0.0.1:{port}"))
+        .current_dir(&dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("openssl s_server");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "s_server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let url = format!("https://localhost:{port}/");
+    let e = execute(&get(url.clone())).unwrap_err();
+    let mut off = get(url);
+    off.config.verify_ssl = false;
+    let answer = execute(&off);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_cause(&e, Cause::Tls);
+    assert_eq!(answer.unwrap().status, 200);
+    let _ = std::fs::remove_dir_all(dir);
 }

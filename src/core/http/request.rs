@@ -234,29 +234,24 @@ trait Builder: Sized {
     fn timeout(self, timeout: Duration) -> Self;
 }
 
-impl Builder for reqwest::RequestBuilder {
-    fn headers(self, headers: HeaderMap) -> Self {
-        self.headers(headers)
-    }
-    fn body(self, body: Vec<u8>) -> Self {
-        self.body(body)
-    }
-    fn timeout(self, timeout: Duration) -> Self {
-        self.timeout(timeout)
-    }
+/// Both builders have these three methods under the same names.
+macro_rules! builder_impl {
+    ($($t:ty),*) => {$(
+        impl Builder for $t {
+            fn headers(self, headers: HeaderMap) -> Self {
+                self.headers(headers)
+            }
+            fn body(self, body: Vec<u8>) -> Self {
+                self.body(body)
+            }
+            fn timeout(self, timeout: Duration) -> Self {
+                self.timeout(timeout)
+            }
+        }
+    )*};
 }
 
-impl Builder for reqwest::blocking::RequestBuilder {
-    fn headers(self, headers: HeaderMap) -> Self {
-        self.headers(headers)
-    }
-    fn body(self, body: Vec<u8>) -> Self {
-        self.body(body)
-    }
-    fn timeout(self, timeout: Duration) -> Self {
-        self.timeout(timeout)
-    }
-}
+builder_impl!(reqwest::RequestBuilder, reqwest::blocking::RequestBuilder);
 
 impl Call<'_> {
     /// The request built by `request` with this call's headers, body and timeout (taken

@@ -110,6 +110,36 @@ struct Verifier {
     provider: Arc<CryptoProvider>,
 }
 
+/// rustls's signature check of one TLS version.
+type SignatureCheck = fn(
+    &[u8],
+    &CertificateDer<'_>,
+    &DigitallySignedStruct,
+    &rustls::crypto::WebPkiSupportedAlgorithms,
+) -> std::result::Result<HandshakeSignatureValid, rustls::Error>;
+
+impl Verifier {
+    fn signature(
+        &self,
+        check: SignatureCheck,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        if !self.verify {
+            // verifySSL=false accepts any certificate, also one webpki cannot parse
+            // (X.509 v1, small RSA keys of old appliances), as libcurl does
+            return Ok(HandshakeSignatureValid::assertion());
+        }
+        check(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+}
+
 impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
@@ -151,17 +181,7 @@ impl ServerCertVerifier for Verifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        if !self.verify {
-            // verifySSL=false accepts any certificate, also one webpki cannot parse
-            // (X.509 v1, small RSA keys of old appliances), as libcurl does
-            return Ok(HandshakeSignatureValid::assertion());
-        }
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.signature(verify_tls12_signature, message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -170,17 +190,7 @@ impl ServerCertVerifier for Verifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        if !self.verify {
-            // verifySSL=false accepts any certificate, also one webpki cannot parse
-            // (X.509 v1, small RSA keys of old appliances), as libcurl does
-            return Ok(HandshakeSignatureValid::assertion());
-        }
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.signature(verify_tls13_signature, message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

@@ -295,16 +295,18 @@ fn chunked_body_is_assembled() {
 }
 
 #[test]
-fn gzip_decompressed_by_default_and_raw_when_disabled() {
+fn gzip_decompressed_on_request_and_raw_by_default() {
     let peer = HttpPeer::start();
-    let resp = execute(&get(format!("{}/gzip", peer.base_url()))).unwrap();
+    let mut r = get(format!("{}/gzip", peer.base_url()));
+    r.config.decompress = true;
+    let resp = execute(&r).unwrap();
     assert_eq!(resp.body, http_peer::GZIP_TEXT.as_bytes());
     let ae = peer.last_request().unwrap();
     assert!(ae.header("accept-encoding").unwrap().contains("gzip"));
 
-    let mut r = get(format!("{}/gzip", peer.base_url()));
-    r.config.decompress = false;
-    let resp = execute(&r).unwrap();
+    // by default, as the official plugin (libcurl without CURLOPT_ACCEPT_ENCODING): no
+    // Accept-Encoding is sent, and a body is returned as it came
+    let resp = execute(&get(format!("{}/gzip", peer.base_url()))).unwrap();
     assert_eq!(&resp.body[..2], &[0x1f, 0x8b]);
     assert!(headers_text(&resp).contains("Content-Encoding: gzip"));
     assert_eq!(peer.last_request().unwrap().header("accept-encoding"), None);
@@ -774,7 +776,7 @@ fn redirects_off_by_default_on_with_config() {
 #[test]
 fn config_parsing() {
     let d = HttpConfig::default();
-    assert!(d.verify_ssl && d.decompress && !d.follow_redirects && !d.json);
+    assert!(d.verify_ssl && !d.decompress && !d.follow_redirects && !d.json);
     assert_eq!(d.max_response_bytes, 256 * 1024 * 1024);
     assert_eq!(config::<HttpConfig>(&[]).unwrap(), d);
 
@@ -825,13 +827,13 @@ fn config_parsing() {
         ("connectTimeout", int(1500)),
         ("maxRedirects", int(5)),
         ("maxResponseBytes", int(0)),
-        ("decompress", ConfigValue::Bool(false)),
+        ("decompress", ConfigValue::Bool(true)),
         ("json", ConfigValue::Bool(true)),
     ])
     .unwrap();
     assert_eq!(c.proxy, None);
     assert_eq!(c.proxy_password, None);
-    assert!(!c.verify_ssl && !c.decompress && c.json);
+    assert!(!c.verify_ssl && c.decompress && c.json);
     assert_eq!(c.connect_timeout_ms, Some(1500));
     assert_eq!(c.max_redirects, Some(5));
     assert_eq!(c.max_response_bytes, 0);

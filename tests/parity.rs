@@ -410,6 +410,16 @@ fn rows() -> Vec<Row> {
             }),
         ),
         row(
+            "httpGet(\"{url}\", , 1000)",
+            "handleHttpRequest: no CURLOPT_ACCEPT_ENCODING: libcurl sends no Accept-Encoding, the body comes as the server sends it",
+            Same,
+            O(|v, s| {
+                http_result(v, 200)?;
+                let r = request(s)?;
+                check(r.header("accept-encoding").is_none(), || format!("{r:?}"))
+            }),
+        ),
+        row(
             "httpGet(\"{peer}/status/404\", , 1000)",
             "httpRequest: any status is a result; only transport failures throw",
             Same,

@@ -30,7 +30,8 @@ pub struct HttpConfig {
     pub max_redirects: Option<u32>,
     /// `userAgent` (default `curl/7.47.0`, what the official plugin sends).
     pub user_agent: Option<String>,
-    /// `decompress` (default true: gzip/deflate/brotli).
+    /// `decompress` (default false, as the official plugin, whose libcurl sends no
+    /// `Accept-Encoding`; true: gzip/deflate/brotli accepted and decoded).
     pub decompress: bool,
     /// `http2` (default false): offer HTTP/2 to HTTPS servers (ALPN). Off, every exchange is
     /// HTTP/1.1 as with the official plugin, whose `headers` scripts parse ("HTTP/1.1 200
@@ -56,7 +57,7 @@ impl Default for HttpConfig {
             follow_redirects: false,
             max_redirects: None,
             user_agent: None,
-            decompress: true,
+            decompress: false,
             http2: false,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             json: false,

@@ -97,6 +97,17 @@ fn config_parsing() {
             .rate_limit,
         Some(RateLimit::none())
     );
+    // a queued message never waits without limit; one sent at once keeps timeout 0
+    let queued = |asynchronous| {
+        config::<MessagingConfig>(&[
+            ("async", ConfigValue::Bool(asynchronous)),
+            ("timeout", int(0)),
+        ])
+        .unwrap()
+        .timeout_ms
+    };
+    assert_eq!(queued(true), QUEUED_ATTEMPT_MAX_MS);
+    assert_eq!(queued(false), 0);
     // a DOUBLE that is whole is taken (as getLong would); a fraction is refused rather
     // than rounded to 0 (no pacing)
     let double = |d: f64| ConfigValue::Number {

@@ -9,12 +9,17 @@ use crate::core::http::{HttpConfig, Method};
 /// Default whole-request limit of a messaging call, in ms.
 pub const DEFAULT_TIMEOUT_MS: u64 = 5000;
 
+/// The longest a queued message's attempt may take when config `timeout` is 0 (none):
+/// four peers that never answer must not hold the four sender threads forever.
+pub const QUEUED_ATTEMPT_MAX_MS: u64 = 60_000;
+
 #[derive(Debug, Clone)]
 pub struct MessagingConfig {
     /// Replaces the platform's `scheme://host[:port]` (private gateways, tests).
     pub base_url: Option<String>,
-    /// Whole-request limit in ms for each HTTP exchange (0 = no limit); a synchronous
-    /// call also waits for its destination's pacing at most this long.
+    /// Whole-request limit in ms for each HTTP exchange (0 = no limit, or
+    /// [`QUEUED_ATTEMPT_MAX_MS`] when queued); a synchronous call also waits for its
+    /// destination's pacing at most this long.
     pub timeout_ms: u64,
     /// `async`: queue the message and return at once.
     pub asynchronous: bool,
@@ -68,8 +73,11 @@ fn base_url(text: Option<String>) -> Result<Option<String>> {
 impl FromConfig for MessagingConfig {
     fn read(r: &mut ConfigReader<'_>) -> Result<Self> {
         let base_url = base_url(r.text("baseUrl")?)?;
-        let timeout_ms = r.millis("timeout")?.unwrap_or(DEFAULT_TIMEOUT_MS);
         let asynchronous = r.flag("async")?.unwrap_or(false);
+        let timeout_ms = match r.millis("timeout")?.unwrap_or(DEFAULT_TIMEOUT_MS) {
+            0 if asynchronous => QUEUED_ATTEMPT_MAX_MS,
+            ms => ms,
+        };
         let retries = r.number("retries", "retries")?.map(|n| n.min(10) as u32);
         let rate_limit = match r.value("rateLimit") {
             None => None,

@@ -17,7 +17,7 @@ pub mod robot;
 pub mod token_cache;
 
 pub use answer::{Answer, Scalar};
-pub use config::MessagingConfig;
+pub use config::{MessagingConfig, QUEUED_ATTEMPT_MAX_MS};
 pub use outgoing::{Body, Outgoing};
 pub use robot::RobotKind;
 

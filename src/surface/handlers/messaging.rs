@@ -12,16 +12,8 @@ use crate::surface::{Config, IntoDdb, Webhooks};
 /// Destinations of one fan-out sent at the same time, at most.
 const FAN_OUT_THREADS: usize = 16;
 
-/// The longest a queued message's attempt may take when config `timeout` is 0 (none):
-/// four peers that never answer must not hold the four sender threads forever.
-const QUEUED_ATTEMPT_MAX_MS: u64 = 60_000;
-
 fn config(config: Option<Config<MessagingConfig>>) -> MessagingConfig {
-    let mut cfg = config.map(|c| c.0).unwrap_or_default();
-    if cfg.asynchronous && cfg.timeout_ms == 0 {
-        cfg.timeout_ms = QUEUED_ATTEMPT_MAX_MS;
-    }
-    cfg
+    config.map(|c| c.0).unwrap_or_default()
 }
 
 /// wecomSend and robotSend always POST: a `method` there would be silently ignored.
@@ -190,23 +182,4 @@ pub(crate) fn fan_out<D: Deliverable>(
         }
     }
     Ok(FanOut(rows))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A queued message never waits without limit; one sent at once keeps `timeout` 0.
-    #[test]
-    fn queued_attempts_have_a_time_limit() {
-        let with = |asynchronous| {
-            Some(Config(MessagingConfig {
-                asynchronous,
-                timeout_ms: 0,
-                ..MessagingConfig::default()
-            }))
-        };
-        assert_eq!(config(with(true)).timeout_ms, QUEUED_ATTEMPT_MAX_MS);
-        assert_eq!(config(with(false)).timeout_ms, 0);
-    }
 }

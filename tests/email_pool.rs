@@ -75,6 +75,30 @@ fn one_mail_per_connection_server(say_421: bool) -> (u16, Arc<Counts>) {
     (port, counts)
 }
 
+/// The options of a test domain on the local server: `tls`, 5 s.
+fn options(tls: TlsMode) -> SmtpOptions {
+    SmtpOptions {
+        tls,
+        verify_ssl: true,
+        timeout_ms: 5000,
+        ca_file: None,
+    }
+}
+
+/// A mail from bot@`domain` (password `password`) to ops@x.test.
+fn mail(domain: &str, password: &str, subject: &str, body: &[u8]) -> Mail {
+    Mail {
+        from: EmailAddress::parse("userId", &format!("bot@{domain}")).unwrap(),
+        password: password.into(),
+        recipients: vec![EmailAddress::parse("recipient", "ops@x.test").unwrap()],
+        content: Content::SubjectBody {
+            subject: subject.as_bytes().to_vec(),
+            body: body.to_vec(),
+        },
+        options: EmailOptions::default(),
+    }
+}
+
 #[test]
 fn a_pooled_connection_closed_by_the_server_is_replaced_without_a_duplicate() {
     for say_421 in [false, true] {
@@ -84,25 +108,16 @@ fn a_pooled_connection_closed_by_the_server_is_replaced_without_a_duplicate() {
 
 fn three_mails(say_421: bool) {
     let (port, counts) = one_mail_per_connection_server(say_421);
-    let options = SmtpOptions {
-        tls: TlsMode::None,
-        verify_ssl: true,
-        timeout_ms: 5000,
-        ca_file: None,
-    };
     let domain = if say_421 { "pool421.test" } else { "pool.test" };
-    configure(domain, "127.0.0.1", Some(port), Some(options)).unwrap();
+    configure(
+        domain,
+        "127.0.0.1",
+        Some(port),
+        Some(options(TlsMode::None)),
+    )
+    .unwrap();
     for i in 0..3 {
-        let mail = Mail {
-            from: EmailAddress::parse("userId", &format!("bot@{domain}")).unwrap(),
-            password: "pw".into(),
-            recipients: vec![EmailAddress::parse("recipient", "ops@x.test").unwrap()],
-            content: Content::SubjectBody {
-                subject: format!("s{i}").into_bytes(),
-                body: b".leading dot\r\nbody".to_vec(),
-            },
-            options: EmailOptions::default(),
-        };
+        let mail = mail(domain, "pw", &format!("s{i}"), b".leading dot\r\nbody");
         let r = send(&mail).unwrap_or_else(|e| panic!("421 {say_421}, mail {i}: {e}"));
         assert_eq!(r.response_code, 250);
     }
@@ -120,22 +135,7 @@ fn three_mails(say_421: bool) {
 #[test]
 fn auto_tls_never_sends_the_password_in_clear() {
     let (port, counts) = one_mail_per_connection_server(false);
-    let options = |tls| SmtpOptions {
-        tls,
-        verify_ssl: true,
-        timeout_ms: 5000,
-        ca_file: None,
-    };
-    let mail = |domain: &str| Mail {
-        from: EmailAddress::parse("userId", &format!("bot@{domain}")).unwrap(),
-        password: "pw-secret".into(),
-        recipients: vec![EmailAddress::parse("recipient", "ops@x.test").unwrap()],
-        content: Content::SubjectBody {
-            subject: b"s".to_vec(),
-            body: b"b".to_vec(),
-        },
-        options: EmailOptions::default(),
-    };
+    let mail = |domain: &str| mail(domain, "pw-secret", "s", b"b");
     configure(
         "plain-auto.test",
         "127.0.0.1",

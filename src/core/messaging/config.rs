@@ -73,8 +73,10 @@ fn base_url(text: Option<String>) -> Result<Option<String>> {
 impl FromConfig for MessagingConfig {
     fn read(r: &mut ConfigReader<'_>) -> Result<Self> {
         let base_url = base_url(r.text("baseUrl")?)?;
+        // read in the documented order (timeout, then async)
+        let timeout_ms = r.millis("timeout")?.unwrap_or(DEFAULT_TIMEOUT_MS);
         let asynchronous = r.flag("async")?.unwrap_or(false);
-        let timeout_ms = match r.millis("timeout")?.unwrap_or(DEFAULT_TIMEOUT_MS) {
+        let timeout_ms = match timeout_ms {
             0 if asynchronous => QUEUED_ATTEMPT_MAX_MS,
             ms => ms,
         };
